@@ -1,0 +1,8 @@
+from django.dispatch import Signal
+
+# Sent by the importer, inside its transaction, after a source's text changed
+# on re-import. Arguments: ``source`` (the updated Source), ``retired`` (the
+# passages that vanished from the new version). Receivers may return a
+# ``collections.Counter`` of outcomes (e.g. {"reanchored": 2, "orphaned": 1})
+# which the import command adds to its summary.
+source_text_changed = Signal()
