@@ -186,3 +186,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Tags: "Energy" and "energy" are one tag.
+TAGGIT_CASE_INSENSITIVE = True
