@@ -1,0 +1,390 @@
+"""Importing article files into sources and passages.
+
+Every file is read and checked before anything is written; the writes then
+happen in one transaction, so a bad file never leaves a half-imported corpus.
+Re-importing keeps the primary key of every passage whose text is unchanged and
+retires (never deletes) passages that vanished, so citations cannot dangle.
+"""
+import datetime
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import text as passage_text
+from .models import Passage, Source
+from .signals import source_text_changed
+
+MANIFEST_NAME = "sources.toml"
+SOURCE_SUFFIXES = {".txt"}
+METADATA_FIELDS = ("title", "publisher", "authors", "url", "published_on", "language")
+MANIFEST_KEYS = {"slug", "kinds", *METADATA_FIELDS}
+TEMPORARY_ORDINAL_OFFSET = 1_000_000
+
+
+def default_seed_dir():
+    return Path(settings.BASE_DIR) / "seeds"
+
+
+@dataclass
+class Problem:
+    path: Path
+    reason: str
+    line: int | None = None
+
+    def __str__(self):
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.reason}"
+
+
+class ImportFailed(Exception):
+    """One or more files cannot be imported; nothing was written."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass
+class ManifestEntry:
+    slug: str | None
+    metadata: dict
+    kind_overrides: list  # (prefix, kind, line)
+    line: int | None
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    text: str
+    slug: str
+    metadata: dict
+    passages: list
+
+
+@dataclass
+class SourceResult:
+    slug: str
+    action: str  # "created", "updated" or "unchanged"
+    passages: int
+    kinds: Counter
+    new: int = 0
+    retired: int = 0
+    citations: Counter = field(default_factory=Counter)
+
+    def describe(self):
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.kinds.items()))
+        line = f"{self.action:<9} {self.slug} ({self.passages} passages: {kinds})"
+        if self.action == "updated":
+            line += f"; {self.new} new, {self.retired} retired"
+        if self.citations:
+            line += f"; citations: {self.citations['reanchored']} re-anchored, {self.citations['orphaned']} orphaned"
+        return line
+
+
+# Reading and checking ---------------------------------------------------------
+
+
+def collect_files(paths):
+    """Expand folders to their article files; return (files, problems)."""
+    files, problems = [], []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            problems.append(Problem(path, "no such file or folder"))
+        elif path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in SOURCE_SUFFIXES)
+            if not found:
+                problems.append(Problem(path, "folder holds no .txt article files"))
+            files.extend(found)
+        elif path.name == MANIFEST_NAME:
+            problems.append(Problem(path, "is a manifest, not an article; pass its folder instead"))
+        else:
+            files.append(path)
+    unique = {}
+    for path in files:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values()), problems
+
+
+def _line_of(manifest_text, needle, after_line=1):
+    for number, line in enumerate(manifest_text.splitlines(), start=1):
+        if number >= after_line and needle in line:
+            return number
+    return None
+
+
+def read_manifest(path):
+    """Parse a sources.toml; return ({file name: ManifestEntry}, problems)."""
+    raw = path.read_bytes()
+    try:
+        manifest_text = raw.decode("utf-8")
+        data = tomllib.loads(manifest_text)
+    except UnicodeDecodeError as error:
+        return {}, [Problem(path, f"manifest is not valid UTF-8 (byte offset {error.start})")]
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        line = int(match.group(1)) if match else None
+        return {}, [Problem(path, f"malformed manifest: {error}", line)]
+
+    entries, problems = {}, []
+    unknown_top = set(data) - {"sources"}
+    for key in sorted(unknown_top):
+        problems.append(Problem(path, f"unknown top-level key {key!r}", _line_of(manifest_text, key)))
+    sources = data.get("sources", {})
+    if not isinstance(sources, dict):
+        return {}, problems + [Problem(path, "'sources' must be a table", _line_of(manifest_text, "sources"))]
+    for file_name, entry in sources.items():
+        header_line = _line_of(manifest_text, f'"{file_name}"') or 1
+
+        def problem(reason, key=None, header_line=header_line, file_name=file_name):
+            line = _line_of(manifest_text, key, header_line) if key else header_line
+            problems.append(Problem(path, f"[sources.{file_name!r}] {reason}", line or header_line))
+
+        if not isinstance(entry, dict):
+            problem("must be a table")
+            continue
+        for key in sorted(set(entry) - MANIFEST_KEYS):
+            problem(f"unknown key {key!r} (expected one of {', '.join(sorted(MANIFEST_KEYS))})", key)
+        metadata = {}
+        for key in ("title", "publisher", "url", "language"):
+            value = entry.get(key, None)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                problem(f"{key!r} must be a string", key)
+                continue
+            metadata[key] = value.strip()
+        authors = entry.get("authors")
+        if authors is not None:
+            if isinstance(authors, str):
+                metadata["authors"] = authors.strip()
+            elif isinstance(authors, list) and all(isinstance(a, str) for a in authors):
+                metadata["authors"] = ", ".join(a.strip() for a in authors if a.strip())
+            else:
+                problem("'authors' must be a string or a list of strings", "authors")
+        published_on = entry.get("published_on")
+        if published_on is not None:
+            if isinstance(published_on, datetime.date) and not isinstance(published_on, datetime.datetime):
+                metadata["published_on"] = published_on
+            else:
+                problem("'published_on' must be a date such as 2024-08-19 (unquoted)", "published_on")
+        slug = entry.get("slug")
+        if slug is not None and (not isinstance(slug, str) or slugify(slug) != slug or not slug):
+            problem(f"'slug' must be a lowercase slug such as 'my-article', not {slug!r}", "slug")
+            slug = None
+        overrides = []
+        kinds = entry.get("kinds", {})
+        if not isinstance(kinds, dict):
+            problem("'kinds' must be a table of kind = [line prefixes]", "kinds")
+            kinds = {}
+        for kind, prefixes in kinds.items():
+            line = _line_of(manifest_text, kind, header_line)
+            if kind not in passage_text.KINDS:
+                problem(f"unknown passage kind {kind!r} (expected one of {', '.join(passage_text.KINDS)})", kind)
+                continue
+            if not isinstance(prefixes, list) or not all(isinstance(p, str) and p for p in prefixes):
+                problem(f"'kinds.{kind}' must be a list of non-empty line prefixes", kind)
+                continue
+            overrides.extend((prefix, kind, line) for prefix in prefixes)
+        entries[file_name] = ManifestEntry(slug=slug, metadata=metadata, kind_overrides=overrides, line=header_line)
+    return entries, problems
+
+
+def derive_metadata(split_passages):
+    """Title and slug from the text itself, for files the manifest does not know."""
+    heading = next((p.text for p in split_passages if p.kind == passage_text.HEADING), None)
+    title = heading or ""
+    basis = heading or split_passages[0].text
+    slug = slugify(" ".join(basis.split()[:10]))[:200].strip("-")
+    return title, slug
+
+
+def read_source_file(path, manifest_entry, known_slugs_by_origin):
+    """Read, normalise and split one file. Raises passage_text.TextError."""
+    text = passage_text.normalise(path.read_bytes())
+    overrides = [(prefix, kind) for prefix, kind, _ in manifest_entry.kind_overrides] if manifest_entry else []
+    passages = passage_text.split(text, overrides)
+    derived_title, derived_slug = derive_metadata(passages)
+    metadata = {"title": derived_title, "publisher": "", "authors": "", "url": "", "published_on": None,
+                "language": ""}
+    slug = known_slugs_by_origin.get(path.name) or derived_slug
+    if manifest_entry:
+        metadata.update(manifest_entry.metadata)
+        slug = manifest_entry.slug or slug
+    return SourceFile(path=path, text=text, slug=slug, metadata=metadata, passages=passages)
+
+
+def plan(paths):
+    """Read and check every file; return SourceFiles or raise ImportFailed with every problem."""
+    files, problems = collect_files(paths)
+    manifests = {}
+    for folder in sorted({f.parent for f in files}):
+        manifest_path = folder / MANIFEST_NAME
+        if manifest_path.exists():
+            entries, manifest_problems = read_manifest(manifest_path)
+            manifests[folder] = (manifest_path, entries)
+            problems.extend(manifest_problems)
+    known = dict(Source.objects.exclude(origin="").values_list("origin", "slug"))
+
+    planned = []
+    for path in files:
+        manifest_path, entries = manifests.get(path.parent, (None, {}))
+        entry = entries.get(path.name)
+        try:
+            source_file = read_source_file(path, entry, known)
+        except passage_text.TextError as error:
+            problems.append(Problem(path, str(error)))
+            continue
+        except OSError as error:
+            problems.append(Problem(path, f"cannot be read: {error.strerror}"))
+            continue
+        if not source_file.slug:
+            problems.append(Problem(path, "no slug can be derived from the text; give one in the manifest"))
+            continue
+        if entry:
+            for prefix, kind, line in entry.kind_overrides:
+                if not any(p.text.startswith(prefix) for p in source_file.passages):
+                    problems.append(
+                        Problem(manifest_path, f"{kind} override {prefix!r} matches no line of {path.name}", line)
+                    )
+        planned.append(source_file)
+
+    by_slug = {}
+    for source_file in planned:
+        if source_file.slug in by_slug:
+            problems.append(
+                Problem(
+                    source_file.path,
+                    f"slug {source_file.slug!r} is also claimed by {by_slug[source_file.slug].path}",
+                )
+            )
+        else:
+            by_slug[source_file.slug] = source_file
+    for folder, (manifest_path, entries) in manifests.items():
+        for file_name, entry in entries.items():
+            if not (folder / file_name).exists():
+                reason = f"describes {file_name!r}, which is not in {folder}"
+                problems.append(Problem(manifest_path, reason, entry.line))
+    if problems:
+        raise ImportFailed(problems)
+    return planned
+
+
+# Writing ----------------------------------------------------------------------
+
+
+def _passage_fields(split):
+    return {
+        "ordinal": split.ordinal,
+        "anchor": split.anchor,
+        "text": split.text,
+        "start": split.start,
+        "end": split.end,
+        "kind": split.kind,
+        "citable": split.citable,
+        "content_hash": split.content_hash,
+    }
+
+
+def _write_passages(source, split_passages, now):
+    """Bring the source's passages in line with the new split; return (new, retired list)."""
+    existing = list(source.passages.order_by("retired", "ordinal"))
+    pool = {}
+    for passage in existing:
+        pool.setdefault(passage.content_hash, []).append(passage)
+
+    kept, created = [], []
+    for split in split_passages:
+        candidates = pool.get(split.content_hash)
+        match = next((p for p in candidates or () if p.text == split.text), None)
+        if match:
+            candidates.remove(match)
+            kept.append((match, split))
+        else:
+            created.append(Passage(source=source, **_passage_fields(split)))
+    matched_ids = {passage.pk for passage, _ in kept}
+    vanished = [p for p in existing if not p.retired and p.pk not in matched_ids]
+    for passage in vanished:
+        passage.retired = True
+        passage.retired_at = now
+    Passage.objects.bulk_update(vanished, ["retired", "retired_at"])
+
+    # Ordinals and anchors are unique among current passages; move the kept ones
+    # out of the way first so that swapping two positions never collides.
+    for passage, _ in kept:
+        passage.ordinal += TEMPORARY_ORDINAL_OFFSET
+        passage.anchor = f"moving-{passage.pk}"
+        passage.retired = False
+    Passage.objects.bulk_update([p for p, _ in kept], ["ordinal", "anchor", "retired"])
+    changed_fields = ["ordinal", "anchor", "start", "end", "kind", "citable", "retired_at"]
+    for passage, split in kept:
+        for name, value in _passage_fields(split).items():
+            setattr(passage, name, value)
+        passage.retired_at = None
+    Passage.objects.bulk_update([p for p, _ in kept], changed_fields)
+    Passage.objects.bulk_create(created)
+    return created, vanished
+
+
+def _passages_differ(source, split_passages):
+    current = list(
+        source.passages.current().order_by("ordinal").values_list("text", "start", "end", "kind", "ordinal")
+    )
+    wanted = [(p.text, p.start, p.end, p.kind, p.ordinal) for p in split_passages]
+    return current != wanted
+
+
+def write(source_file, now):
+    kinds = Counter(p.kind for p in source_file.passages)
+    content_hash = passage_text.sha256(source_file.text)
+    source = Source.objects.select_for_update().filter(slug=source_file.slug).first()
+    if source is None:
+        source = Source.objects.create(
+            slug=source_file.slug,
+            origin=source_file.path.name,
+            text=source_file.text,
+            content_hash=content_hash,
+            imported_at=now,
+            updated_at=now,
+            **source_file.metadata,
+        )
+        Passage.objects.bulk_create(Passage(source=source, **_passage_fields(p)) for p in source_file.passages)
+        return SourceResult(source.slug, "created", len(source_file.passages), kinds)
+
+    metadata_changed = any(getattr(source, k) != v for k, v in source_file.metadata.items())
+    text_changed = source.content_hash != content_hash
+    passages_changed = text_changed or _passages_differ(source, source_file.passages)
+    origin_changed = source.origin != source_file.path.name
+    if not (metadata_changed or passages_changed or origin_changed):
+        return SourceResult(source.slug, "unchanged", len(source_file.passages), kinds)
+
+    for name, value in source_file.metadata.items():
+        setattr(source, name, value)
+    source.origin = source_file.path.name
+    source.text = source_file.text
+    source.content_hash = content_hash
+    source.updated_at = now
+    source.save()
+    result = SourceResult(source.slug, "updated", len(source_file.passages), kinds)
+    if passages_changed:
+        created, retired = _write_passages(source, source_file.passages, now)
+        result.new, result.retired = len(created), len(retired)
+        for _receiver, outcome in source_text_changed.send(sender=Source, source=source, retired=retired):
+            if outcome:
+                result.citations.update(outcome)
+    return result
+
+
+def import_sources(paths=None):
+    """Import article files atomically. Returns a list of SourceResult; raises ImportFailed."""
+    planned = plan(paths or [default_seed_dir()])
+    now = timezone.now()
+    with transaction.atomic():
+        return [write(source_file, now) for source_file in planned]
