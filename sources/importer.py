@@ -318,8 +318,8 @@ def _write_passages(source, split_passages, now):
 
     # Ordinals and anchors are unique among current passages; move the kept ones
     # out of the way first so that swapping two positions never collides.
-    for passage, _ in kept:
-        passage.ordinal += TEMPORARY_ORDINAL_OFFSET
+    for position, (passage, _) in enumerate(kept, start=1):
+        passage.ordinal = TEMPORARY_ORDINAL_OFFSET + position
         passage.anchor = f"moving-{passage.pk}"
         passage.retired = False
     Passage.objects.bulk_update([p for p, _ in kept], ["ordinal", "anchor", "retired"])
