@@ -1,0 +1,48 @@
+from io import StringIO
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import TestCase, override_settings
+
+from sources.models import Passage, Source
+
+
+def load_demo(*args):
+    stdout = StringIO()
+    call_command("load_demo", *args, stdout=stdout, stderr=StringIO())
+    return stdout.getvalue()
+
+
+@override_settings(DEBUG=True)
+class LoadDemoTests(TestCase):
+    def test_imports_the_seeds_and_prints_each_password_once(self):
+        """A newcomer gets the five sources and three accounts they can log in with."""
+        out = load_demo()
+        self.assertEqual(Source.objects.count(), 5)
+        users = get_user_model().objects.order_by("username")
+        self.assertEqual([u.username for u in users], ["admin", "analyst", "editor"])
+        self.assertTrue(users.get(username="admin").is_superuser)
+        self.assertEqual(list(users.get(username="editor").groups.values_list("name", flat=True)), ["Editor"])
+        for line in out.splitlines():
+            if line.startswith("account") and "password:" in line:
+                username, password = line.split()[1], line.split()[-1]
+                self.assertTrue(users.get(username=username).check_password(password))
+        self.assertEqual(out.count("password:"), 3)
+
+    def test_second_run_changes_nothing_and_keeps_passwords(self):
+        """Running the demo loader again is harmless."""
+        load_demo()
+        passwords = dict(get_user_model().objects.values_list("username", "password"))
+        passages = list(Passage.objects.values_list("pk", flat=True).order_by("pk"))
+        out = load_demo()
+        self.assertNotIn("password:", out)
+        self.assertEqual(dict(get_user_model().objects.values_list("username", "password")), passwords)
+        self.assertEqual(list(Passage.objects.values_list("pk", flat=True).order_by("pk")), passages)
+
+    @override_settings(DEBUG=False)
+    def test_refuses_to_create_accounts_in_production(self):
+        """Known demo accounts can never appear on a production site."""
+        with self.assertRaisesMessage(CommandError, "DJANGO_DEBUG=1"):
+            load_demo()
+        self.assertFalse(get_user_model().objects.exists())
