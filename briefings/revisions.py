@@ -1,0 +1,257 @@
+"""Revisions of a briefing: snapshots, readable differences, and reverting.
+
+A revision is a frozen copy of what an editor saved: title, summary, body,
+tags and citations, with who saved it and when. Revisions are never changed
+or removed; reverting copies an old revision back into the working copy,
+which then becomes a new revision through the review workflow.
+"""
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from .models import Citation, Revision, RevisionCitation
+
+# What a citation is, for comparing revisions. Its re-anchoring status is
+# recorded too but is not something an editor wrote.
+CITATION_FIELDS = ("label", "passage_id", "quote", "start", "end", "prefix", "suffix", "note", "order")
+
+
+def working_copy(briefing):
+    """The briefing's current content in the shape revisions are compared in."""
+    citations = sorted(
+        (tuple(getattr(citation, name) for name in CITATION_FIELDS) for citation in briefing.citations.all()),
+        key=lambda row: row[0],
+    )
+    return {
+        "title": briefing.title,
+        "dek": briefing.dek,
+        "body": briefing.body,
+        "tag_names": sorted(briefing.tags.names(), key=str.casefold),
+        "citations": citations,
+    }
+
+
+def revision_content(revision):
+    citations = sorted(
+        (tuple(getattr(citation, name) for name in CITATION_FIELDS) for citation in revision.citations.all()),
+        key=lambda row: row[0],
+    )
+    return {
+        "title": revision.title,
+        "dek": revision.dek,
+        "body": revision.body,
+        "tag_names": sorted(revision.tag_names, key=str.casefold),
+        "citations": citations,
+    }
+
+
+def latest_revision(briefing):
+    return briefing.revisions.order_by("-number").first()
+
+
+def snapshot(briefing, user, *, summary=""):
+    """Store the briefing's content as a new revision unless the latest revision already holds it.
+
+    Returns ``(revision, created)``. Call it inside the transaction that saved
+    the briefing and its citations, after both were saved.
+    """
+    latest = latest_revision(briefing)
+    content = working_copy(briefing)
+    if latest is not None and revision_content(latest) == content:
+        return latest, False
+    revision = Revision.objects.create(
+        briefing=briefing,
+        number=latest.number + 1 if latest else 1,
+        title=briefing.title,
+        dek=briefing.dek,
+        body=briefing.body,
+        body_html=briefing.body_html,
+        tag_names=content["tag_names"],
+        author=user,
+        summary=summary,
+    )
+    RevisionCitation.objects.bulk_create(
+        RevisionCitation(
+            revision=revision,
+            passage_id=citation.passage_id,
+            quote=citation.quote,
+            start=citation.start,
+            end=citation.end,
+            prefix=citation.prefix,
+            suffix=citation.suffix,
+            note=citation.note,
+            label=citation.label,
+            order=citation.order,
+            status=citation.status,
+        )
+        for citation in briefing.citations.all()
+    )
+    return revision, True
+
+
+def restore(briefing, revision):
+    """Copy a revision's content back into the working copy (title, summary, body, tags, citations).
+
+    The caller owns the transaction and records the result as a new revision
+    (``workflow.revert`` does both). Citations are verified again on save, so
+    a revision quoting words that no longer exist in a source cannot come back.
+    """
+    briefing.title = revision.title
+    briefing.dek = revision.dek
+    briefing.body = revision.body
+    briefing.save()
+    briefing.citations.all().delete()
+    for old in revision.citations.all():
+        Citation.objects.create(
+            briefing=briefing,
+            passage_id=old.passage_id,
+            quote=old.quote,
+            start=old.start,
+            end=old.end,
+            prefix=old.prefix,
+            suffix=old.suffix,
+            note=old.note,
+            label=old.label,
+            order=old.order,
+        )
+    briefing.tags.set(revision.tag_names)
+
+
+# Differences --------------------------------------------------------------
+
+TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+
+
+@dataclass
+class Segment:
+    """A run of words in a changed line: ``kind`` is "equal", "delete" or "insert"."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class Line:
+    """One line of a text difference: ``kind`` is "equal", "delete", "insert" or "replace".
+
+    A replaced line carries ``segments`` marking the words that changed.
+    """
+
+    kind: str
+    old: str = ""
+    new: str = ""
+    segments: list = field(default_factory=list)
+
+
+@dataclass
+class FieldChange:
+    name: str
+    old: object
+    new: object
+
+
+@dataclass
+class CitationChange:
+    """A citation added, removed or changed between two revisions (matched by label)."""
+
+    label: str
+    kind: str  # "added", "removed" or "changed"
+    old: object = None
+    new: object = None
+    fields: list = field(default_factory=list)
+
+
+@dataclass
+class RevisionDiff:
+    old: Revision
+    new: Revision
+    fields: list
+    body: list
+    tags_added: list
+    tags_removed: list
+    citations: list
+
+    @property
+    def has_changes(self):
+        return bool(
+            self.fields
+            or any(line.kind != "equal" for line in self.body)
+            or self.tags_added
+            or self.tags_removed
+            or self.citations
+        )
+
+
+def diff_words(old, new):
+    """Word-level segments turning ``old`` into ``new``."""
+    old_tokens, new_tokens = TOKEN.findall(old), TOKEN.findall(new)
+    segments = []
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            segments.append(Segment("equal", "".join(old_tokens[i1:i2])))
+            continue
+        if i2 > i1:
+            segments.append(Segment("delete", "".join(old_tokens[i1:i2])))
+        if j2 > j1:
+            segments.append(Segment("insert", "".join(new_tokens[j1:j2])))
+    return segments
+
+
+def diff_text(old, new):
+    """Line-by-line difference of two texts; changed lines paired one to one get a word-level diff."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    lines = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            lines.extend(Line("equal", old=text, new=text) for text in old_lines[i1:i2])
+        elif op == "delete":
+            lines.extend(Line("delete", old=text) for text in old_lines[i1:i2])
+        elif op == "insert":
+            lines.extend(Line("insert", new=text) for text in new_lines[j1:j2])
+        else:
+            olds, news = old_lines[i1:i2], new_lines[j1:j2]
+            for old_line, new_line in zip(olds, news, strict=False):
+                lines.append(Line("replace", old=old_line, new=new_line, segments=diff_words(old_line, new_line)))
+            lines.extend(Line("delete", old=text) for text in olds[len(news):])
+            lines.extend(Line("insert", new=text) for text in news[len(olds):])
+    return lines
+
+
+def diff(old, new):
+    """What changed from revision ``old`` to revision ``new``: fields, body, tags and citations."""
+    fields = [
+        FieldChange(name, getattr(old, name), getattr(new, name))
+        for name in ("title", "dek")
+        if getattr(old, name) != getattr(new, name)
+    ]
+    old_tags = {name.casefold(): name for name in old.tag_names}
+    new_tags = {name.casefold(): name for name in new.tag_names}
+    old_citations = {c.label: c for c in old.citations.select_related("passage__source")}
+    new_citations = {c.label: c for c in new.citations.select_related("passage__source")}
+    citations = []
+    for label in sorted(old_citations.keys() | new_citations.keys()):
+        before, after = old_citations.get(label), new_citations.get(label)
+        if before is None:
+            citations.append(CitationChange(label, "added", new=after))
+        elif after is None:
+            citations.append(CitationChange(label, "removed", old=before))
+        else:
+            changed = [
+                FieldChange(name, getattr(before, name), getattr(after, name))
+                for name in ("passage", "quote", "note", "order")
+                if getattr(before, name + "_id" if name == "passage" else name)
+                != getattr(after, name + "_id" if name == "passage" else name)
+            ]
+            if changed:
+                citations.append(CitationChange(label, "changed", old=before, new=after, fields=changed))
+    return RevisionDiff(
+        old=old,
+        new=new,
+        fields=fields,
+        body=diff_text(old.body, new.body),
+        tags_added=sorted((new_tags[key] for key in new_tags.keys() - old_tags.keys()), key=str.casefold),
+        tags_removed=sorted((old_tags[key] for key in old_tags.keys() - new_tags.keys()), key=str.casefold),
+        citations=citations,
+    )

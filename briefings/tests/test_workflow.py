@@ -1,0 +1,540 @@
+import datetime
+
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.test import TestCase
+from django.utils import timezone
+
+from briefings import revisions, workflow
+from briefings.models import Briefing, BriefingEvent, Citation, Correction
+from briefings.workflow import WorkflowError
+
+from .workflow_factories import add_citation, fresh, make_briefing, make_passage, make_user, published, reviewed
+
+Status = Briefing.Status
+Action = BriefingEvent.Action
+
+# The briefing of every state is written by analyst_a, editor_a and super_a;
+# the "_b" people had no hand in it.
+ROLES = ["analyst_a", "analyst_b", "editor_a", "editor_b", "super_a", "super_b"]
+STATES = ["draft", "in_review", "changes_requested", "approved", "scheduled", "published", "retracted"]
+ACTION_ARGUMENTS = {
+    "submit": {},
+    "request_changes": {"comment": "Please check the second figure."},
+    "approve": {},
+    "publish": {},
+    "unpublish": {},
+    "retract": {"reason": "The central claim did not hold up."},
+    "correct": {"note": "An earlier version gave the wrong date."},
+}
+AUTHORS = {"analyst_a", "editor_a", "super_a"}
+EDITORS_AND_SUPERUSERS = {"editor_a", "editor_b", "super_a", "super_b"}
+ALLOWED = {
+    # Authors submit their own work; superusers may submit anyone's.
+    ("submit", "draft"): AUTHORS | {"super_b"},
+    ("submit", "changes_requested"): AUTHORS | {"super_b"},
+    # Review and publication need a second pair of eyes: never an author, superuser or not.
+    ("request_changes", "in_review"): {"editor_b", "super_b"},
+    ("request_changes", "approved"): {"editor_b", "super_b"},
+    ("approve", "in_review"): {"editor_b", "super_b"},
+    ("publish", "approved"): {"editor_b", "super_b"},
+    # Safety steps are not four-eyes steps: any editor may take them.
+    ("unpublish", "scheduled"): EDITORS_AND_SUPERUSERS,
+    ("retract", "published"): EDITORS_AND_SUPERUSERS,
+    ("correct", "published"): EDITORS_AND_SUPERUSERS,
+}
+
+
+class Rollback(Exception):
+    pass
+
+
+class PermissionMatrixTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.people = {
+            "analyst_a": make_user("analyst_a", "Analyst"),
+            "analyst_b": make_user("analyst_b", "Analyst"),
+            "editor_a": make_user("editor_a", "Editor"),
+            "editor_b": make_user("editor_b", "Editor"),
+            "super_a": make_user("super_a", superuser=True),
+            "super_b": make_user("super_b", superuser=True),
+        }
+        author, reviewer = cls.people["analyst_a"], cls.people["editor_b"]
+        passage = make_passage()
+        cls.briefings = {}
+        for state in STATES:
+            briefing = make_briefing(author, passage)
+            briefing.authors.add(cls.people["editor_a"], cls.people["super_a"])
+            if state != "draft":
+                workflow.submit(briefing, author)
+            if state == "changes_requested":
+                workflow.request_changes(briefing, reviewer, comment="Tighten the lede.")
+            if state in {"approved", "scheduled", "published", "retracted"}:
+                workflow.approve(briefing, reviewer)
+            if state == "scheduled":
+                workflow.publish(briefing, reviewer, at=timezone.now() + datetime.timedelta(days=2))
+            if state in {"published", "retracted"}:
+                workflow.publish(briefing, reviewer)
+            if state == "retracted":
+                workflow.retract(briefing, reviewer, reason="Sources withdrew the claim.")
+            cls.briefings[state] = briefing
+
+    def attempt(self, action, state, role):
+        """Run the transition for real and undo it; True when it was allowed."""
+        briefing = fresh(self.briefings[state])
+        try:
+            with transaction.atomic():
+                getattr(workflow, action)(briefing, self.people[role], **ACTION_ARGUMENTS[action])
+                raise Rollback
+        except Rollback:
+            return True
+        except (WorkflowError, PermissionDenied):
+            return False
+
+    def test_every_role_action_and_state(self):
+        """Each person can take exactly the steps their role allows, in the states that allow them."""
+        for action in ACTION_ARGUMENTS:
+            for state in STATES:
+                for role in ROLES:
+                    expected = role in ALLOWED.get((action, state), set())
+                    with self.subTest(action=action, state=state, role=role):
+                        self.assertEqual(self.attempt(action, state, role), expected)
+                        # The buttons shown in the admin agree with the functions.
+                        briefing = fresh(self.briefings[state])
+                        self.assertEqual(workflow.can(action, briefing, self.people[role]), expected)
+
+    def test_states_built_for_the_matrix(self):
+        """The matrix covers the states it claims to cover."""
+        self.assertEqual(
+            {state: fresh(briefing).status for state, briefing in self.briefings.items()},
+            {
+                "draft": Status.DRAFT,
+                "in_review": Status.IN_REVIEW,
+                "changes_requested": Status.CHANGES_REQUESTED,
+                "approved": Status.APPROVED,
+                "scheduled": Status.PUBLISHED,
+                "published": Status.PUBLISHED,
+                "retracted": Status.RETRACTED,
+            },
+        )
+
+
+class FourEyesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+        cls.other_editor = make_user("other_editor", "Editor")
+        cls.superuser = make_user("root", superuser=True)
+
+    def test_editor_who_edited_cannot_approve(self):
+        """An editor who changed the text under review must leave approval to someone else."""
+        briefing = make_briefing(self.analyst)
+        workflow.submit(briefing, self.analyst)
+        briefing.body = "The two governments signed a transit agreement.[^a]"
+        briefing.save()
+        workflow.record_edit(briefing, self.editor)
+        with self.assertRaisesMessage(PermissionDenied, "someone else must approve"):
+            workflow.approve(briefing, self.editor)
+        workflow.approve(briefing, self.other_editor)
+        self.assertEqual(fresh(briefing).status, Status.APPROVED)
+
+    def test_superuser_author_cannot_approve_own_briefing(self):
+        """Being a superuser does not let anyone approve their own writing."""
+        briefing = make_briefing(self.superuser)
+        workflow.submit(briefing, self.superuser)
+        with self.assertRaises(PermissionDenied):
+            workflow.approve(briefing, self.superuser)
+
+    def test_superuser_author_cannot_publish_own_briefing(self):
+        """A superuser cannot publish a briefing they wrote, even after someone else approved it."""
+        briefing = make_briefing(self.superuser)
+        reviewed(briefing, self.superuser, self.editor)
+        with self.assertRaises(PermissionDenied):
+            workflow.publish(briefing, self.superuser)
+
+    def test_earlier_editing_does_not_block_review_of_later_revision(self):
+        """An editor who edited a revision already published may review the next one someone else wrote."""
+        briefing = make_briefing(self.analyst)
+        workflow.submit(briefing, self.analyst)
+        briefing.body = "Both governments signed an agreement.[^a]"
+        briefing.save()
+        workflow.record_edit(briefing, self.editor)
+        workflow.approve(briefing, self.other_editor)
+        workflow.publish(briefing, self.other_editor)
+        briefing.body = "Both governments signed the agreement.[^a]"
+        briefing.save()
+        workflow.record_edit(briefing, self.analyst)
+        workflow.submit(briefing, self.analyst)
+        workflow.approve(briefing, self.editor)
+        self.assertEqual(fresh(briefing).status, Status.APPROVED)
+
+
+class CitationGateTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+
+    def test_submit_without_citation_is_refused(self):
+        """A briefing that cites nothing cannot be sent for review."""
+        briefing = make_briefing(self.analyst, cite=False, body="No sources at all.")
+        with self.assertRaisesMessage(WorkflowError, "at least one citation"):
+            workflow.submit(briefing, self.analyst)
+        self.assertEqual(fresh(briefing).status, Status.DRAFT)
+        self.assertFalse(briefing.events.exists())
+
+    def test_submit_with_orphaned_citation_is_refused(self):
+        """A briefing whose quoted words vanished from the source cannot be sent for review."""
+        briefing = make_briefing(self.analyst)
+        Citation.objects.filter(briefing=briefing).update(status=Citation.Status.ORPHANED)
+        with self.assertRaisesMessage(WorkflowError, "[^a] is orphaned"):
+            workflow.submit(briefing, self.analyst)
+
+    def test_publish_with_citation_orphaned_after_approval_is_refused(self):
+        """A source re-import that orphans a quote after approval stops publication."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        Citation.objects.filter(briefing=briefing).update(status=Citation.Status.ORPHANED)
+        other_editor = make_user("other", "Editor")
+        with self.assertRaisesMessage(WorkflowError, "orphaned"):
+            workflow.publish(briefing, other_editor)
+        self.assertEqual(fresh(briefing).status, Status.APPROVED)
+
+
+class TransitionTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+
+    def test_each_step_is_recorded(self):
+        """The event log lists every step with who took it and the states before and after."""
+        briefing = make_briefing(self.analyst)
+        workflow.submit(briefing, self.analyst)
+        workflow.request_changes(briefing, self.editor, comment="Cite the ministry too.")
+        workflow.submit(briefing, self.analyst)
+        workflow.approve(briefing, self.editor)
+        workflow.publish(briefing, self.editor)
+        self.assertEqual(
+            list(briefing.events.values_list("action", "actor__username", "from_state", "to_state", "comment")),
+            [
+                (Action.SUBMITTED, "analyst", Status.DRAFT, Status.IN_REVIEW, ""),
+                (Action.CHANGES_REQUESTED, "editor", Status.IN_REVIEW, Status.CHANGES_REQUESTED,
+                 "Cite the ministry too."),
+                (Action.SUBMITTED, "analyst", Status.CHANGES_REQUESTED, Status.IN_REVIEW, ""),
+                (Action.APPROVED, "editor", Status.IN_REVIEW, Status.APPROVED, ""),
+                (Action.PUBLISHED, "editor", Status.APPROVED, Status.PUBLISHED, ""),
+            ],
+        )
+
+    def test_each_step_bumps_the_version(self):
+        """A step taken changes the version, so an older copy can no longer act."""
+        briefing = make_briefing(self.analyst)
+        workflow.submit(briefing, self.analyst)
+        self.assertEqual((briefing.version, fresh(briefing).version), (2, 2))
+
+    def test_request_changes_needs_a_comment(self):
+        """An editor cannot send a briefing back without saying what should change."""
+        briefing = make_briefing(self.analyst)
+        workflow.submit(briefing, self.analyst)
+        with self.assertRaisesMessage(WorkflowError, "comment"):
+            workflow.request_changes(briefing, self.editor, comment="   ")
+        self.assertEqual(fresh(briefing).status, Status.IN_REVIEW)
+
+    def test_author_sees_the_request_for_changes(self):
+        """The reviewer's comment is what the author is shown while changes are requested."""
+        briefing = make_briefing(self.analyst)
+        workflow.submit(briefing, self.analyst)
+        workflow.request_changes(briefing, self.editor, comment="Name the minister.")
+        self.assertEqual(workflow.latest_request_for_changes(briefing).comment, "Name the minister.")
+
+    def test_stale_copy_cannot_take_a_step(self):
+        """Acting on a briefing someone else changed meanwhile is refused, naming who changed it."""
+        briefing = make_briefing(self.analyst)
+        stale = fresh(briefing)
+        workflow.submit(briefing, self.analyst)
+        with self.assertRaisesMessage(workflow.StaleVersion, "analyst saved a newer version"):
+            workflow.request_changes(stale, self.editor, comment="Too late.")
+        self.assertEqual(fresh(briefing).status, Status.IN_REVIEW)
+
+    def test_editing_approved_briefing_sends_it_back_to_review(self):
+        """Changing the body after approval means someone must review it again."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        briefing.body = "The governments signed a deal.[^a]"
+        briefing.save()
+        workflow.record_edit(briefing, self.analyst)
+        self.assertEqual(fresh(briefing).status, Status.IN_REVIEW)
+        self.assertEqual(briefing.events.last().action, Action.EDITED)
+
+    def test_editing_citation_of_approved_briefing_sends_it_back_to_review(self):
+        """Changing a citation after approval means someone must review it again."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        briefing.citations.update(note="Quoted from the second paragraph.")
+        workflow.record_edit(briefing, self.analyst)
+        self.assertEqual(fresh(briefing).status, Status.IN_REVIEW)
+
+    def test_saving_unchanged_approved_briefing_keeps_approval(self):
+        """Saving without changing anything does not cost the approval."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        workflow.record_edit(briefing, self.analyst)
+        self.assertEqual(fresh(briefing).status, Status.APPROVED)
+
+    def test_publish_refuses_revision_created_after_approval(self):
+        """What is published is what was approved: a later revision needs its own review."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        briefing.title = "Changed behind the reviewer's back"
+        briefing.save()
+        revisions.snapshot(briefing, self.analyst)
+        with self.assertRaisesMessage(WorkflowError, "changed after it was approved"):
+            workflow.publish(briefing, make_user("other", "Editor"))
+
+    def test_analyst_cannot_edit_someone_elses_briefing(self):
+        """Analysts edit only their own briefings."""
+        briefing = make_briefing(self.analyst)
+        self.assertFalse(workflow.can_edit(briefing, make_user("colleague", "Analyst")))
+        self.assertTrue(workflow.can_edit(briefing, self.editor))
+
+    def test_retracted_briefing_cannot_be_edited(self):
+        """Once retracted, a briefing's record is closed."""
+        briefing = published(make_briefing(self.analyst), self.analyst, self.editor)
+        workflow.retract(briefing, self.editor, reason="Fabricated source.")
+        with self.assertRaisesMessage(WorkflowError, "retracted briefing cannot be edited"):
+            workflow.record_edit(briefing, self.editor)
+
+    def test_available_actions(self):
+        """An editor looking at someone's submission is offered exactly review steps."""
+        briefing = make_briefing(self.analyst)
+        workflow.submit(briefing, self.analyst)
+        self.assertEqual(workflow.available_actions(briefing, self.editor), ["request_changes", "approve"])
+        self.assertEqual(workflow.available_actions(briefing, self.analyst), [])
+
+
+class PublishedEditingTests(TestCase):
+    """A published briefing is edited like in a newsroom: readers keep the published revision meanwhile."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+
+    def setUp(self):
+        self.briefing = published(make_briefing(self.analyst, title="Original title"), self.analyst, self.editor)
+        self.first = self.briefing.published_revision
+
+    def edit_and_approve(self, title="New title"):
+        self.briefing.title = title
+        self.briefing.save()
+        workflow.record_edit(self.briefing, self.analyst)
+        workflow.submit(self.briefing, self.analyst)
+        workflow.approve(self.briefing, self.editor)
+
+    def test_edit_goes_back_to_draft_while_public_page_stays(self):
+        """Readers keep seeing the published title while the edit is a draft."""
+        self.briefing.title = "New title"
+        self.briefing.save()
+        workflow.record_edit(self.briefing, self.analyst)
+        briefing = Briefing.objects.published().get(pk=self.briefing.pk)
+        self.assertEqual(briefing.status, Status.DRAFT)
+        self.assertEqual(briefing.published_revision.title, "Original title")
+
+    def test_republishing_needs_correction_or_minor(self):
+        """An update readers have seen needs a correction note or to be marked minor."""
+        self.edit_and_approve()
+        with self.assertRaisesMessage(WorkflowError, "either write a correction"):
+            workflow.publish(self.briefing, self.editor)
+        with self.assertRaisesMessage(WorkflowError, "either write a correction"):
+            workflow.publish(self.briefing, self.editor, correction="Fixed a date.", minor=True)
+        self.assertEqual(fresh(self.briefing).published_revision, self.first)
+
+    def test_republishing_with_correction_shows_a_public_note(self):
+        """A substantive update appears as a dated correction and moves the updated time."""
+        self.edit_and_approve()
+        with time_machine.travel(timezone.now() + datetime.timedelta(hours=3), tick=False):
+            workflow.publish(self.briefing, self.editor, correction="The title misnamed the pipeline.")
+            now = timezone.now()
+            correction = Correction.objects.public().get()
+        briefing = fresh(self.briefing)
+        self.assertEqual(briefing.published_revision.title, "New title")
+        self.assertEqual(briefing.public_updated_at, now)
+        self.assertEqual((correction.briefing, correction.note), (briefing, "The title misnamed the pipeline."))
+
+    def test_minor_update_is_logged_not_shown(self):
+        """A minor update changes the page without a public note, but the log records it."""
+        self.edit_and_approve()
+        workflow.publish(self.briefing, self.editor, minor=True)
+        self.assertEqual(fresh(self.briefing).published_revision.title, "New title")
+        self.assertFalse(Correction.objects.exists())
+        self.assertEqual(self.briefing.events.last().comment, "Minor update.")
+
+    def test_first_publication_keeps_its_date(self):
+        """Republishing does not pretend the briefing is new."""
+        first_published_at = self.briefing.published_at
+        self.edit_and_approve()
+        workflow.publish(self.briefing, self.editor, minor=True)
+        self.assertEqual(fresh(self.briefing).published_at, first_published_at)
+
+    def test_correction_on_first_publication_is_refused(self):
+        """There is nothing to correct before readers have seen a briefing."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        with self.assertRaisesMessage(WorkflowError, "nothing to correct"):
+            workflow.publish(briefing, self.editor, correction="Premature.")
+
+
+class SchedulingTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+
+    def test_scheduled_briefing_appears_at_its_time(self):
+        """A briefing scheduled for nine o'clock is hidden at 8:59 and public at 9:00, with no worker."""
+        start = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
+        at = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+        with time_machine.travel(start, tick=False):
+            briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+            workflow.publish(briefing, self.editor, at=at)
+            self.assertEqual(briefing.events.last().action, Action.SCHEDULED)
+        with time_machine.travel(at - datetime.timedelta(minutes=1), tick=False):
+            self.assertFalse(Briefing.objects.published().filter(pk=briefing.pk).exists())
+            self.assertFalse(Briefing.objects.public_pages().filter(pk=briefing.pk).exists())
+        with time_machine.travel(at, tick=False):
+            self.assertTrue(Briefing.objects.published().filter(pk=briefing.pk).exists())
+
+    def test_schedule_in_the_past_is_refused(self):
+        """Publication cannot be backdated."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        with self.assertRaisesMessage(WorkflowError, "in the future"):
+            workflow.publish(briefing, self.editor, at=timezone.now() - datetime.timedelta(hours=1))
+        self.assertEqual(fresh(briefing).status, Status.APPROVED)
+
+    def test_unpublish_takes_briefing_off_the_schedule(self):
+        """Cancelling a schedule returns the briefing to approved and it never appears."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        at = timezone.now() + datetime.timedelta(days=1)
+        workflow.publish(briefing, self.editor, at=at)
+        workflow.unpublish(briefing, self.editor)
+        with time_machine.travel(at + datetime.timedelta(days=1), tick=False):
+            self.assertFalse(Briefing.objects.public_pages().filter(pk=briefing.pk).exists())
+        self.assertEqual((fresh(briefing).status, fresh(briefing).published_at), (Status.APPROVED, None))
+
+    def test_scheduled_briefing_cannot_be_retracted(self):
+        """Readers never saw a scheduled briefing, so it is taken off the schedule instead."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        workflow.publish(briefing, self.editor, at=timezone.now() + datetime.timedelta(days=1))
+        with self.assertRaisesMessage(WorkflowError, "not public"):
+            workflow.retract(briefing, self.editor, reason="Changed our minds.")
+
+
+class CorrectionAndRetractionTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+
+    def setUp(self):
+        self.briefing = published(make_briefing(self.analyst), self.analyst, self.editor)
+
+    def test_correction_is_public_and_dated(self):
+        """A correction appears on the corrections list with its date and bumps the updated time."""
+        later = timezone.now() + datetime.timedelta(days=1)
+        with time_machine.travel(later, tick=False):
+            workflow.correct(self.briefing, self.editor, note="The agreement was signed on Tuesday.")
+            correction = Correction.objects.public().get()
+        self.assertEqual((correction.kind, correction.created_at), (Correction.Kind.CORRECTION, later))
+        self.assertEqual(fresh(self.briefing).public_updated_at, later)
+        self.assertEqual(fresh(self.briefing).status, Status.PUBLISHED)
+
+    def test_correction_needs_text(self):
+        """An empty correction is refused and nothing is recorded."""
+        with self.assertRaisesMessage(WorkflowError, "correction's text is required"):
+            workflow.correct(self.briefing, self.editor, note="")
+        self.assertFalse(Correction.objects.exists())
+
+    def test_correction_of_unpublished_briefing_is_refused(self):
+        """A draft has no readers to correct for."""
+        draft = make_briefing(self.analyst)
+        with self.assertRaisesMessage(WorkflowError, "Only a briefing readers can see"):
+            workflow.correct(draft, self.editor, note="Nothing to see.")
+
+    def test_retraction_leaves_lists_but_keeps_its_page(self):
+        """A retracted briefing vanishes from lists and feeds but its URL still answers, with the reason."""
+        workflow.retract(self.briefing, self.editor, reason="The documents were forged.")
+        self.assertFalse(Briefing.objects.published().filter(pk=self.briefing.pk).exists())
+        self.assertTrue(Briefing.objects.public_pages().filter(pk=self.briefing.pk).exists())
+        notice = Correction.objects.public().get()
+        self.assertEqual((notice.kind, notice.note), (Correction.Kind.RETRACTION, "The documents were forged."))
+
+    def test_retraction_needs_a_reason(self):
+        """A retraction without a public reason is refused and the briefing stays published."""
+        with self.assertRaisesMessage(WorkflowError, "reason for the retraction is required"):
+            workflow.retract(self.briefing, self.editor, reason=" ")
+        self.assertTrue(Briefing.objects.published().filter(pk=self.briefing.pk).exists())
+
+    def test_retraction_of_briefing_with_pending_edit(self):
+        """A live briefing whose next revision is a draft can still be retracted."""
+        self.briefing.title = "Rewritten"
+        self.briefing.save()
+        workflow.record_edit(self.briefing, self.analyst)
+        workflow.retract(self.briefing, self.editor, reason="Withdrawn.")
+        self.assertEqual(fresh(self.briefing).status, Status.RETRACTED)
+
+    def test_corrections_of_drafts_are_not_public(self):
+        """The corrections list shows nothing for briefings readers cannot reach."""
+        other = published(make_briefing(self.analyst), self.analyst, self.editor,
+                          at=timezone.now() + datetime.timedelta(days=1))
+        Correction.objects.create(briefing=other, note="Early note.", created_by=self.editor)
+        self.assertFalse(Correction.objects.public().exists())
+
+
+class EventLogTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.briefing = make_briefing(cls.analyst)
+        workflow.submit(cls.briefing, cls.analyst)
+
+    def test_event_cannot_be_changed(self):
+        """Saving an existing event again is refused: the record is never rewritten."""
+        event = BriefingEvent.objects.get()
+        event.comment = "Rewritten history"
+        with self.assertRaises(TypeError):
+            event.save()
+
+    def test_event_cannot_be_deleted(self):
+        """Deleting an event is refused, one at a time or in bulk."""
+        with self.assertRaises(TypeError):
+            BriefingEvent.objects.get().delete()
+        with self.assertRaises(TypeError):
+            BriefingEvent.objects.all().delete()
+        with self.assertRaises(TypeError):
+            BriefingEvent.objects.update(comment="x")
+        self.assertEqual(BriefingEvent.objects.count(), 1)
+
+    def test_briefing_with_history_cannot_be_deleted(self):
+        """A briefing that went through review keeps its record: deleting it is refused."""
+        from django.db.models import ProtectedError
+
+        with self.assertRaises(ProtectedError):
+            fresh(self.briefing).delete()
+
+    def test_request_for_changes_without_comment_is_refused_by_database(self):
+        """Even code that bypasses the workflow cannot log a request for changes without a comment."""
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            BriefingEvent.objects.create(
+                briefing=self.briefing, actor=self.analyst, action=Action.CHANGES_REQUESTED,
+                from_state=Status.IN_REVIEW, to_state=Status.CHANGES_REQUESTED,
+            )
+
+
+class CitationOrderTests(TestCase):
+    def test_several_citations_are_snapshotted(self):
+        """Every citation of the briefing is part of its revision."""
+        analyst = make_user("analyst", "Analyst")
+        passage = make_passage()
+        briefing = make_briefing(analyst, passage, body="One.[^a] Two.[^b]")
+        add_citation(briefing, passage, label="b", quote="after months of talks", order=1)
+        revision, created = revisions.snapshot(briefing, analyst)
+        self.assertTrue(created)
+        self.assertEqual(list(revision.citations.values_list("label", flat=True)), ["a", "b"])

@@ -1,0 +1,448 @@
+"""The review workflow: who may move a briefing from which state to which.
+
+States describe the working copy: draft → in review → (changes requested →
+in review) → approved → published, and retracted at the end. Readers see the
+briefing's published revision, so a published briefing that is edited goes
+back to draft and through review again while its public page stays as it was.
+
+Every transition is one function here. Each checks the user's permission and
+the briefing's state, locks the row, refuses a stale ``version`` (somebody
+else changed the briefing since the caller loaded it), changes the state in
+one transaction, writes a ``BriefingEvent``, and raises ``WorkflowError`` or
+``PermissionDenied`` with a message fit to show the user. Nothing else in the
+code assigns ``Briefing.status``.
+
+Four-eyes: nobody approves or publishes a revision they contributed to, as an
+author of the briefing or as the person who saved one of its unpublished
+revisions. That holds for superusers too.
+"""
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from . import notifications, revisions
+from .models import Briefing, BriefingEvent, Citation, Correction
+
+Status = Briefing.Status
+Action = BriefingEvent.Action
+
+EDITABLE_STATES = {Status.DRAFT, Status.IN_REVIEW, Status.CHANGES_REQUESTED, Status.APPROVED, Status.PUBLISHED}
+
+
+class WorkflowError(Exception):
+    """A step that cannot be taken now; the message says why, in words for the user."""
+
+
+class StaleVersion(WorkflowError):
+    """The caller's copy of the briefing is older than the database's."""
+
+    def __init__(self, briefing):
+        self.actor, self.when = last_change(briefing)
+        self.version = briefing.version
+        if self.actor is not None:
+            who = self.actor.get_full_name() or self.actor.get_username()
+            when = date_format(timezone.localtime(self.when), "DATETIME_FORMAT")
+            message = (
+                f"{who} saved a newer version of this briefing on {when}. "
+                "Your changes were not saved; reload the page to see theirs."
+            )
+        else:
+            message = "Someone saved a newer version of this briefing. Your changes were not saved; reload the page."
+        super().__init__(message)
+
+
+# Facts the rules depend on ---------------------------------------------------
+
+
+def is_public(briefing, now=None):
+    """Readers can see the briefing (or its retraction notice) now."""
+    now = now or timezone.now()
+    return briefing.published_revision_id is not None and briefing.published_at <= now
+
+
+def is_scheduled(briefing, now=None):
+    """A revision is published for a time that has not come yet."""
+    now = now or timezone.now()
+    return briefing.published_revision_id is not None and briefing.published_at > now
+
+
+def is_author(briefing, user):
+    return briefing.authors.filter(pk=user.pk).exists()
+
+
+def contributors(briefing):
+    """Primary keys of the people who wrote what is under review.
+
+    The briefing's authors, and whoever saved a revision since the one readers
+    see (every revision, if none is published yet).
+    """
+    pending = briefing.revisions.exclude(author=None)
+    if briefing.published_revision_id is not None:
+        pending = pending.filter(number__gt=briefing.published_revision.number)
+    return set(briefing.authors.values_list("pk", flat=True)) | set(pending.values_list("author_id", flat=True))
+
+
+def citation_problems(briefing):
+    """Reasons the briefing's citations keep it from review or publication; empty when it may go."""
+    problems = []
+    citations = list(briefing.citations.all())
+    if not citations:
+        problems.append("A briefing needs at least one citation.")
+    for citation in citations:
+        if citation.status == Citation.Status.ORPHANED:
+            problems.append(
+                f"Citation [^{citation.label}] is orphaned: its words are no longer in the source. "
+                "Choose the passage again or remove the citation."
+            )
+    return problems
+
+
+def last_change(briefing):
+    """``(user, time)`` of the latest saved revision or workflow step of the briefing."""
+    revision = briefing.revisions.select_related("author").order_by("-number").first()
+    event = briefing.events.select_related("actor").order_by("-created_at", "-pk").first()
+    candidates = [(revision.created_at, revision.author) for revision in [revision] if revision]
+    candidates += [(event.created_at, event.actor) for event in [event] if event]
+    if not candidates:
+        return None, None
+    when, user = max(candidates, key=lambda pair: pair[0])
+    return user, when
+
+
+def latest_request_for_changes(briefing):
+    """The reviewer's comment the author should see, while changes are requested."""
+    if briefing.status != Status.CHANGES_REQUESTED:
+        return None
+    return briefing.events.filter(action=Action.CHANGES_REQUESTED).select_related("actor").order_by("-pk").first()
+
+
+# Checks: each raises with the reason, so buttons and actions share them ------
+
+
+def _require(user, codename, doing):
+    if not (user.is_active and user.has_perm(f"briefings.{codename}")):
+        raise PermissionDenied(f"You are not allowed to {doing}.")
+
+
+def _require_state(briefing, states, doing):
+    if briefing.status not in states:
+        raise WorkflowError(f"A briefing that is {briefing.get_status_display().lower()} cannot be {doing}.")
+
+
+def _require_second_pair_of_eyes(briefing, user, doing):
+    if user.pk in contributors(briefing):
+        raise PermissionDenied(f"You wrote or edited this version, so someone else must {doing} it.")
+
+
+def _require_citations(briefing):
+    problems = citation_problems(briefing)
+    if problems:
+        raise WorkflowError(" ".join(problems))
+
+
+def _require_text(value, what):
+    if not (value or "").strip():
+        raise WorkflowError(f"{what} is required.")
+    return value.strip()
+
+
+def check_edit(briefing, user):
+    """Analysts edit their own briefings; editors edit any; nobody edits a retracted one."""
+    _require(user, "change_briefing", "edit briefings")
+    if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
+        raise PermissionDenied("You can only edit briefings you are an author of.")
+    if briefing.status == Status.RETRACTED:
+        raise WorkflowError("A retracted briefing cannot be edited.")
+
+
+def check_submit(briefing, user):
+    _require(user, "submit_briefing", "submit briefings for review")
+    _require_state(briefing, {Status.DRAFT, Status.CHANGES_REQUESTED}, "submitted for review")
+    if not (user.is_superuser or is_author(briefing, user)):
+        raise PermissionDenied("Only an author of this briefing can submit it for review.")
+    _require_citations(briefing)
+
+
+def check_request_changes(briefing, user):
+    _require(user, "review_briefing", "review briefings")
+    _require_state(briefing, {Status.IN_REVIEW, Status.APPROVED}, "sent back for changes")
+    _require_second_pair_of_eyes(briefing, user, "review")
+
+
+def check_approve(briefing, user):
+    _require(user, "review_briefing", "approve briefings")
+    _require_state(briefing, {Status.IN_REVIEW}, "approved")
+    _require_second_pair_of_eyes(briefing, user, "approve")
+    _require_citations(briefing)
+
+
+def check_publish(briefing, user):
+    _require(user, "publish_briefing", "publish briefings")
+    _require_state(briefing, {Status.APPROVED}, "published")
+    _require_second_pair_of_eyes(briefing, user, "publish")
+    approval = briefing.events.filter(action=Action.APPROVED).order_by("-pk").first()
+    latest = revisions.latest_revision(briefing)
+    if approval is None or latest is None or approval.revision_id != latest.pk:
+        raise WorkflowError("This briefing changed after it was approved; it needs a new review.")
+    _require_citations(briefing)
+
+
+def check_unpublish(briefing, user):
+    _require(user, "publish_briefing", "cancel a scheduled publication")
+    if briefing.status == Status.RETRACTED or not is_scheduled(briefing):
+        raise WorkflowError("Only a briefing scheduled for later can be taken off the schedule; retract a public one.")
+
+
+def check_retract(briefing, user):
+    _require(user, "retract_briefing", "retract briefings")
+    if briefing.status == Status.RETRACTED:
+        raise WorkflowError("This briefing is already retracted.")
+    if not is_public(briefing):
+        raise WorkflowError("Only a briefing readers can see can be retracted; this one is not public.")
+
+
+def check_correct(briefing, user):
+    _require(user, "correct_briefing", "add corrections")
+    if briefing.status == Status.RETRACTED:
+        raise WorkflowError("A retracted briefing cannot be corrected.")
+    if not is_public(briefing):
+        raise WorkflowError("Only a briefing readers can see takes a public correction.")
+
+
+CHECKS = {
+    "submit": check_submit,
+    "request_changes": check_request_changes,
+    "approve": check_approve,
+    "publish": check_publish,
+    "unpublish": check_unpublish,
+    "retract": check_retract,
+    "correct": check_correct,
+}
+
+
+def can(action, briefing, user):
+    """Whether ``user`` may take ``action`` (a key of ``CHECKS``) on the briefing now."""
+    try:
+        CHECKS[action](briefing, user)
+    except (WorkflowError, PermissionDenied):
+        return False
+    return True
+
+
+def can_edit(briefing, user):
+    try:
+        check_edit(briefing, user)
+    except (WorkflowError, PermissionDenied):
+        return False
+    return True
+
+
+def available_actions(briefing, user):
+    """The steps ``user`` may take on the briefing now, in workflow order."""
+    return [action for action in CHECKS if can(action, briefing, user)]
+
+
+# Transitions ------------------------------------------------------------------
+
+
+def _lock(briefing):
+    """The briefing's row, locked until the transaction ends; refuses a stale copy."""
+    row = Briefing.objects.select_for_update().get(pk=briefing.pk)
+    if row.version != briefing.version:
+        raise StaleVersion(row)
+    return row
+
+
+def _move(briefing, row, user, action, to_state, *, comment="", revision=None, **fields):
+    """Apply the change to the locked row, record the event, and refresh the caller's copy."""
+    from_state = row.status
+    Briefing.objects.filter(pk=row.pk).update(status=to_state, version=F("version") + 1, **fields)
+    event = BriefingEvent.objects.create(
+        briefing=row,
+        actor=user,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+        revision=revision,
+    )
+    fresh = Briefing.objects.get(pk=row.pk)
+    for name in ("status", "version", "published_at", "published_revision_id", "public_updated_at"):
+        setattr(briefing, name, getattr(fresh, name))
+    return event
+
+
+def _after_commit(function, *args):
+    transaction.on_commit(lambda: function(*args))
+
+
+def submit(briefing, user):
+    """Send a draft (or a briefing whose changes were requested) to the editors for review."""
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_submit(row, user)
+        revision, _ = revisions.snapshot(row, user)
+        event = _move(briefing, row, user, Action.SUBMITTED, Status.IN_REVIEW, revision=revision)
+        _after_commit(notifications.submitted, row, user)
+    return event
+
+
+def request_changes(briefing, user, *, comment):
+    """Send the briefing back to its authors with the reviewer's comment."""
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_request_changes(row, user)
+        comment = _require_text(comment, "A comment saying what should change")
+        event = _move(
+            briefing, row, user, Action.CHANGES_REQUESTED, Status.CHANGES_REQUESTED,
+            comment=comment, revision=revisions.latest_revision(row),
+        )
+        _after_commit(notifications.changes_requested, row, user, comment)
+    return event
+
+
+def approve(briefing, user):
+    """Approve the latest revision: it may now be published, by anyone but its authors."""
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_approve(row, user)
+        revision = revisions.latest_revision(row)
+        if revision is None or revisions.revision_content(revision) != revisions.working_copy(row):
+            # Approving content nobody recorded would let its writer escape four-eyes.
+            raise WorkflowError("This briefing was changed without being saved as a revision; save it again first.")
+        event = _move(briefing, row, user, Action.APPROVED, Status.APPROVED, revision=revision)
+        _after_commit(notifications.approved, row, user)
+    return event
+
+
+def publish(briefing, user, *, at=None, correction=None, minor=False):
+    """Publish the approved revision now, or at ``at`` (a future time) without any worker.
+
+    Republishing a briefing readers have already seen needs either
+    ``correction`` (public text saying what was wrong and what changed) or
+    ``minor=True`` (a change of no substance, logged but not shown).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_publish(row, user)
+        revision = revisions.latest_revision(row)
+        fields = {"published_revision": revision}
+        comment = ""
+        if is_public(row, now):
+            if at is not None:
+                raise WorkflowError("A briefing readers can already see is updated at once; it cannot be scheduled.")
+            correction = (correction or "").strip()
+            if bool(correction) == bool(minor):
+                raise WorkflowError(
+                    "Readers have seen this briefing: either write a correction saying what was wrong "
+                    "and what changed, or mark the update as minor."
+                )
+            fields["public_updated_at"] = now
+            comment = "Minor update." if minor else correction
+            action = Action.PUBLISHED
+        else:
+            if correction or minor:
+                raise WorkflowError("Readers have not seen this briefing yet, so there is nothing to correct.")
+            if at is not None and at <= now:
+                raise WorkflowError("Choose a publication time in the future, or leave it empty to publish now.")
+            fields["published_at"] = fields["public_updated_at"] = at or now
+            action = Action.SCHEDULED if at else Action.PUBLISHED
+        event = _move(briefing, row, user, action, Status.PUBLISHED, comment=comment, revision=revision, **fields)
+        if correction:
+            Correction.objects.create(
+                briefing=row, note=correction, revision=revision, created_by=user, created_at=now
+            )
+        _after_commit(notifications.published, briefing, user)
+    return event
+
+
+def unpublish(briefing, user):
+    """Take a scheduled briefing off the schedule before readers have seen it."""
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_unpublish(row, user)
+        to_state = Status.APPROVED if row.status == Status.PUBLISHED else row.status
+        return _move(
+            briefing, row, user, Action.UNPUBLISHED, to_state,
+            revision=row.published_revision, published_revision=None, published_at=None, public_updated_at=None,
+        )
+
+
+def retract(briefing, user, *, reason):
+    """Withdraw a public briefing: it keeps its URL with the reason shown, and leaves lists, feeds and search."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_retract(row, user)
+        reason = _require_text(reason, "A public reason for the retraction")
+        event = _move(
+            briefing, row, user, Action.RETRACTED, Status.RETRACTED,
+            comment=reason, revision=row.published_revision, public_updated_at=now,
+        )
+        Correction.objects.create(
+            briefing=row, kind=Correction.Kind.RETRACTION, note=reason,
+            revision=row.published_revision, created_by=user, created_at=now,
+        )
+    return event
+
+
+def correct(briefing, user, *, note):
+    """Add a dated public correction to a briefing readers can see, without changing its text."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_correct(row, user)
+        note = _require_text(note, "The correction's text")
+        event = _move(
+            briefing, row, user, Action.CORRECTED, row.status,
+            comment=note, revision=row.published_revision, public_updated_at=now,
+        )
+        Correction.objects.create(
+            briefing=row, note=note, revision=row.published_revision, created_by=user, created_at=now
+        )
+    return event
+
+
+def record_edit(briefing, user, *, summary=""):
+    """Record a save of the briefing and its citations: a new revision, a new version, and its consequences.
+
+    Call it in the transaction that saved them, after they were saved. An
+    approved briefing whose content changed goes back to review; a published
+    one goes back to draft (readers keep seeing the published revision until
+    the new one is approved and published). Returns the revision.
+    """
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_edit(row, user)
+        revision, created = revisions.snapshot(row, user, summary=summary)
+        to_state = row.status
+        if created and row.status == Status.APPROVED:
+            to_state = Status.IN_REVIEW
+        elif created and row.status == Status.PUBLISHED:
+            to_state = Status.DRAFT
+        if summary and created:
+            _move(briefing, row, user, Action.REVERTED, to_state, comment=summary, revision=revision)
+        elif to_state != row.status:
+            _move(briefing, row, user, Action.EDITED, to_state, revision=revision)
+        else:
+            Briefing.objects.filter(pk=row.pk).update(version=F("version") + 1)
+            briefing.version = row.version + 1
+    return revision
+
+
+def revert(briefing, user, revision):
+    """Make an earlier revision the working copy again, as a new revision; history is kept."""
+    if revision.briefing_id != briefing.pk:
+        raise WorkflowError("That revision belongs to another briefing.")
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_edit(row, user)
+        revisions.restore(row, revision)
+        row.version = briefing.version
+        new = record_edit(row, user, summary=f"Reverted to revision {revision.number}.")
+        for name in ("status", "version", "title", "dek", "body", "body_html", "updated_at"):
+            setattr(briefing, name, getattr(row, name))
+    return new
