@@ -16,10 +16,13 @@ from .models import Citation, Revision, RevisionCitation
 CITATION_FIELDS = ("label", "passage_id", "quote", "start", "end", "prefix", "suffix", "note", "order")
 
 
-def working_copy(briefing):
+def working_copy(briefing, citations=None):
     """The briefing's current content in the shape revisions are compared in."""
     citations = sorted(
-        (tuple(getattr(citation, name) for name in CITATION_FIELDS) for citation in briefing.citations.all()),
+        (
+            tuple(getattr(citation, name) for name in CITATION_FIELDS)
+            for citation in (briefing.citations.all() if citations is None else citations)
+        ),
         key=lambda row: row[0],
     )
     return {
@@ -56,7 +59,8 @@ def snapshot(briefing, user, *, summary=""):
     the briefing and its citations, after both were saved.
     """
     latest = latest_revision(briefing)
-    content = working_copy(briefing)
+    citations = list(briefing.citations.all())
+    content = working_copy(briefing, citations)
     if latest is not None and revision_content(latest) == content:
         return latest, False
     revision = Revision.objects.create(
@@ -84,7 +88,7 @@ def snapshot(briefing, user, *, summary=""):
             order=citation.order,
             status=citation.status,
         )
-        for citation in briefing.citations.all()
+        for citation in citations
     )
     return revision, True
 

@@ -1,0 +1,179 @@
+from django.test import TestCase
+
+from briefings import revisions, workflow
+from briefings.models import Briefing, BriefingEvent, Revision
+
+from .workflow_factories import add_citation, fresh, make_briefing, make_passage, make_user, reviewed
+
+
+class SnapshotTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.passage = make_passage()
+
+    def test_snapshot_records_content_and_author(self):
+        """A revision holds what was saved: title, summary, body, tags, citations, who and when."""
+        briefing = make_briefing(self.analyst, self.passage, tags=["Energy", "baku"])
+        revision = briefing.revisions.get()
+        self.assertEqual(
+            (revision.number, revision.title, revision.dek, revision.body, revision.author),
+            (1, briefing.title, briefing.dek, briefing.body, self.analyst),
+        )
+        self.assertEqual(revision.tag_names, ["baku", "Energy"])
+        self.assertEqual(
+            list(revision.citations.values_list("label", "passage", "quote")),
+            [("a", self.passage.pk, "signed a transit agreement")],
+        )
+
+    def test_unchanged_save_adds_no_revision(self):
+        """Saving without changes does not clutter the history."""
+        briefing = make_briefing(self.analyst, self.passage)
+        revision, created = revisions.snapshot(briefing, self.analyst)
+        self.assertEqual((revision.number, created), (1, False))
+
+    def test_each_change_adds_a_numbered_revision(self):
+        """Every change is kept as the next revision; earlier ones stay as they were."""
+        briefing = make_briefing(self.analyst, self.passage, title="First")
+        briefing.title = "Second"
+        briefing.save()
+        workflow.record_edit(briefing, self.analyst)
+        self.assertEqual(list(briefing.revisions.values_list("number", "title")), [(1, "First"), (2, "Second")])
+
+    def test_snapshot_query_count(self):
+        """Recording a revision costs the same number of queries however many citations there are."""
+        briefing = make_briefing(self.analyst, self.passage, body="x")
+        for number in range(20):
+            add_citation(briefing, self.passage, label=f"c{number}", order=number)
+        briefing.title = "Changed"
+        # Latest revision, its citations, the working copy's citations and
+        # tags, then one insert for the revision and one bulk insert for all
+        # its citations.
+        with self.assertNumQueries(6):
+            revision, created = revisions.snapshot(briefing, self.analyst)
+        self.assertEqual(revision.citations.count(), 21)
+
+    def test_revision_cannot_be_changed(self):
+        """History is never rewritten: an existing revision refuses to be saved again."""
+        revision = make_briefing(self.analyst, self.passage).revisions.get()
+        revision.title = "Rewritten"
+        with self.assertRaises(TypeError):
+            revision.save()
+        with self.assertRaises(TypeError):
+            Revision.objects.update(title="Rewritten")
+
+
+class DiffTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.passage = make_passage()
+        cls.briefing = make_briefing(
+            cls.analyst, cls.passage, title="Old title", body="Intro line.\nThe deal was signed.[^a]\nOutro.",
+            tags=["Energy"],
+        )
+        cls.briefing.title = "New title"
+        cls.briefing.body = "Intro line.\nThe deal was finally signed.[^a]\nOutro.\nA new closing line."
+        cls.briefing.save()
+        cls.briefing.tags.set(["Transit"])
+        citation = cls.briefing.citations.get()
+        citation.note = "Second paragraph."
+        citation.save()
+        add_citation(cls.briefing, cls.passage, label="b", quote="after months of talks", order=1)
+        revisions.snapshot(cls.briefing, cls.analyst)
+        cls.old, cls.new = cls.briefing.revisions.order_by("number")
+
+    def setUp(self):
+        self.result = revisions.diff(self.old, self.new)
+
+    def test_changed_fields(self):
+        """The title change is shown as before and after."""
+        self.assertEqual([(f.name, f.old, f.new) for f in self.result.fields], [("title", "Old title", "New title")])
+
+    def test_body_changes_marked_by_word(self):
+        """In a changed line the inserted word is marked, the rest shown as it was."""
+        kinds = [line.kind for line in self.result.body]
+        self.assertEqual(kinds, ["equal", "replace", "equal", "insert"])
+        replaced = self.result.body[1]
+        self.assertIn(("insert", " finally"), [(s.kind, s.text) for s in replaced.segments])
+        self.assertEqual("".join(s.text for s in replaced.segments if s.kind != "insert"), replaced.old)
+        self.assertEqual("".join(s.text for s in replaced.segments if s.kind != "delete"), replaced.new)
+
+    def test_tag_changes(self):
+        """Added and removed tags are listed."""
+        self.assertEqual((self.result.tags_added, self.result.tags_removed), (["Transit"], ["Energy"]))
+
+    def test_citation_changes(self):
+        """A new citation is listed as added and an edited note as changed."""
+        self.assertEqual([(c.label, c.kind) for c in self.result.citations], [("a", "changed"), ("b", "added")])
+        self.assertEqual(
+            [(f.name, f.old, f.new) for f in self.result.citations[0].fields], [("note", "", "Second paragraph.")]
+        )
+
+    def test_diff_in_reverse(self):
+        """Comparing the other way round shows the citation as removed."""
+        result = revisions.diff(self.new, self.old)
+        self.assertEqual([(c.label, c.kind) for c in result.citations], [("a", "changed"), ("b", "removed")])
+
+    def test_identical_revisions_have_no_changes(self):
+        """A revision compared with itself shows nothing changed."""
+        self.assertFalse(revisions.diff(self.old, self.old).has_changes)
+        self.assertTrue(self.result.has_changes)
+
+
+class RevertTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+        cls.passage = make_passage()
+
+    def make_edited(self):
+        briefing = make_briefing(self.analyst, self.passage, title="First", tags=["Energy"])
+        briefing.title = "Second"
+        briefing.body = "Rewritten.[^b]"
+        briefing.save()
+        briefing.citations.all().delete()
+        add_citation(briefing, self.passage, label="b", quote="after months of talks")
+        briefing.tags.set(["Transit"])
+        workflow.record_edit(briefing, self.analyst)
+        return briefing
+
+    def test_revert_restores_content_as_a_new_revision(self):
+        """Reverting brings back the old title, body, tags and citations and keeps every revision."""
+        briefing = self.make_edited()
+        first = briefing.revisions.get(number=1)
+        new = workflow.revert(briefing, self.analyst, first)
+        briefing = fresh(briefing)
+        self.assertEqual(new.number, 3)
+        self.assertEqual((briefing.title, briefing.body), (first.title, first.body))
+        self.assertEqual(list(briefing.tags.names()), ["Energy"])
+        self.assertEqual(list(briefing.citations.values_list("label", "quote")), [("a", "signed a transit agreement")])
+        self.assertEqual(list(briefing.revisions.values_list("number", "title")), [(1, "First"), (2, "Second"),
+                                                                                    (3, "First")])
+        self.assertEqual(new.summary, "Reverted to revision 1.")
+        self.assertEqual(briefing.events.get().action, BriefingEvent.Action.REVERTED)
+
+    def test_revert_of_approved_briefing_sends_it_back_to_review(self):
+        """Reverting is an edit: an approved briefing needs a new review."""
+        briefing = self.make_edited()
+        reviewed(briefing, self.analyst, self.editor)
+        workflow.revert(briefing, self.analyst, briefing.revisions.get(number=1))
+        self.assertEqual(fresh(briefing).status, Briefing.Status.IN_REVIEW)
+
+    def test_revert_with_stale_copy_is_refused(self):
+        """Reverting from a page someone else has since changed is refused and changes nothing."""
+        briefing = self.make_edited()
+        stale = fresh(briefing)
+        workflow.submit(briefing, self.analyst)
+        with self.assertRaises(workflow.StaleVersion):
+            workflow.revert(stale, self.analyst, briefing.revisions.get(number=1))
+        self.assertEqual(fresh(briefing).title, "Second")
+        self.assertEqual(briefing.revisions.count(), 2)
+
+    def test_revert_to_another_briefings_revision_is_refused(self):
+        """A revision of one briefing cannot be poured into another."""
+        briefing = self.make_edited()
+        other = make_briefing(self.analyst, self.passage)
+        with self.assertRaisesMessage(workflow.WorkflowError, "another briefing"):
+            workflow.revert(briefing, self.analyst, other.revisions.get())
