@@ -1,0 +1,78 @@
+"""Signed preview links: show the revision under review to someone without an account.
+
+A link names one revision and is signed with the site's secret, so it cannot
+be forged or pointed at another briefing. It stops working when it expires
+(``PREVIEW_LINK_MAX_AGE`` seconds, three days by default) or as soon as the
+briefing has a newer revision, so nobody reads text that has since changed.
+"""
+from django.conf import settings
+from django.core import signing
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from .models import Revision
+
+SALT = "briefings.preview"
+DEFAULT_MAX_AGE = 3 * 24 * 60 * 60
+
+
+class PreviewUnavailable(Exception):
+    """The link cannot show anything; ``reason`` is "invalid", "expired" or "superseded"."""
+
+    def __init__(self, reason):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def max_age():
+    return int(getattr(settings, "PREVIEW_LINK_MAX_AGE", DEFAULT_MAX_AGE))
+
+
+def make_token(revision):
+    return signing.TimestampSigner(salt=SALT).sign_object({"b": revision.briefing_id, "r": revision.pk})
+
+
+def preview_url(revision):
+    """The path of a fresh preview link for ``revision``."""
+    return reverse("briefing_preview", kwargs={"token": make_token(revision)})
+
+
+def read_token(token):
+    """The revision a token shows, or ``PreviewUnavailable`` saying why not."""
+    try:
+        payload = signing.TimestampSigner(salt=SALT).unsign_object(token, max_age=max_age())
+    except signing.SignatureExpired:
+        raise PreviewUnavailable("expired") from None
+    except signing.BadSignature:
+        raise PreviewUnavailable("invalid") from None
+    revision = (
+        Revision.objects.select_related("briefing")
+        .filter(pk=payload.get("r"), briefing_id=payload.get("b"))
+        .first()
+    )
+    if revision is None:
+        raise PreviewUnavailable("invalid")
+    if Revision.objects.filter(briefing_id=revision.briefing_id, number__gt=revision.number).exists():
+        raise PreviewUnavailable("superseded")
+    return revision
+
+
+@require_GET
+def preview_view(request, token):
+    try:
+        revision = read_token(token)
+    except PreviewUnavailable as unavailable:
+        status = 404 if unavailable.reason == "invalid" else 410
+        response = render(request, "briefings/preview.html", {"reason": unavailable.reason}, status=status)
+    else:
+        context = {
+            "revision": revision,
+            "briefing": revision.briefing,
+            "authors": list(revision.briefing.authors.all()),
+        }
+        response = render(request, "briefings/preview.html", context)
+    # A preview is for the person holding the link: never indexed, never cached.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,79 @@
+import datetime
+
+import time_machine
+from django.core import signing
+from django.test import TestCase, override_settings
+
+from briefings import preview, workflow
+
+from .workflow_factories import make_briefing, make_user
+
+START = datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC)
+
+
+@override_settings(PREVIEW_LINK_MAX_AGE=24 * 60 * 60)
+class PreviewLinkTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        with time_machine.travel(START, tick=False):
+            cls.briefing = make_briefing(cls.analyst, title="Pipeline politics")
+            workflow.submit(cls.briefing, cls.analyst)
+            cls.revision = cls.briefing.revisions.get()
+            cls.url = preview.preview_url(cls.revision)
+
+    def test_valid_link_shows_revision_without_login(self):
+        """Someone without an account sees the text under review, marked as an unpublished preview."""
+        with time_machine.travel(START + datetime.timedelta(hours=1), tick=False):
+            response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Pipeline politics")
+        self.assertContains(response, "not published")
+        self.assertEqual(response["X-Robots-Tag"], "noindex, nofollow")
+        self.assertIn("no-store", response["Cache-Control"])
+
+    def test_preview_query_count(self):
+        """The preview page reads the revision, checks for newer ones and lists the authors."""
+        with time_machine.travel(START + datetime.timedelta(hours=1), tick=False):
+            # Revision with its briefing; newer revision exists?; authors.
+            with self.assertNumQueries(3):
+                self.client.get(self.url)
+
+    def test_expired_link_is_gone(self):
+        """After its lifetime the link says it expired and shows no text."""
+        with time_machine.travel(START + datetime.timedelta(days=1, seconds=1), tick=False):
+            response = self.client.get(self.url)
+        self.assertContains(response, "expired", status_code=410)
+        self.assertNotContains(response, "Pipeline politics", status_code=410)
+
+    def test_superseded_link_is_gone(self):
+        """Once the briefing has a newer revision the old link stops showing the old text."""
+        with time_machine.travel(START + datetime.timedelta(hours=2), tick=False):
+            briefing = self.briefing
+            briefing.title = "Pipeline politics, revised"
+            briefing.save()
+            workflow.record_edit(briefing, self.analyst)
+            response = self.client.get(self.url)
+        self.assertContains(response, "out of date", status_code=410)
+        self.assertNotContains(response, "Pipeline politics", status_code=410)
+
+    def test_tampered_link_is_not_found(self):
+        """A forged or mangled link shows nothing."""
+        token = preview.make_token(self.revision)
+        response = self.client.get(f"/preview/{token[:-2]}xx/")
+        self.assertEqual(response.status_code, 404)
+
+    def test_token_signed_for_another_purpose_is_refused(self):
+        """A value signed elsewhere in the site cannot be replayed as a preview link."""
+        other = make_briefing(self.analyst)
+        token = signing.TimestampSigner(salt="other-purpose").sign_object(
+            {"b": other.pk, "r": other.revisions.get().pk}
+        )
+        with self.assertRaises(preview.PreviewUnavailable) as raised:
+            preview.read_token(token)
+        self.assertEqual(raised.exception.reason, "invalid")
+
+    def test_link_only_reads(self):
+        """A preview link answers GET only."""
+        with time_machine.travel(START + datetime.timedelta(hours=1), tick=False):
+            self.assertEqual(self.client.post(self.url).status_code, 405)
