@@ -5,6 +5,8 @@ from briefings.preview import preview_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The public site first: it serves /sources/<slug>/ with "cited by" and highlighted quotes.
+    path("", include("briefings.urls")),
     path("sources/", include("sources.urls")),
     path("preview/<str:token>/", preview_view, name="briefing_preview"),
 ]

@@ -1,0 +1,133 @@
+"""The filters of the public briefing list, its feeds and its API: one FilterSet, one set of URL parameters.
+
+``?tag=energy&tag=gas`` (any of the tags), ``source=<slug>`` (quotes that
+source), ``author=<username>``, ``published_after`` / ``published_before``
+(dates, inclusive) and ``q`` (words, as in the search page). The choices only
+ever list what published briefings use, so a draft's tag or source never
+appears in the form.
+"""
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef
+
+from . import public, search
+from .models import Briefing, RevisionCitation, TaggedBriefing
+
+
+def _day(date):
+    return f"{date.day} {date:%B %Y}"
+
+
+def _tags(request):
+    return public.tags_in_use()
+
+
+def _sources(request):
+    return public.cited_sources()
+
+
+def _authors(request):
+    return public.public_authors()
+
+
+class SourceChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, source):
+        return source.display_title
+
+
+class AuthorChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class SourceFilter(django_filters.ModelChoiceFilter):
+    field_class = SourceChoiceField
+
+
+class AuthorFilter(django_filters.ModelChoiceFilter):
+    field_class = AuthorChoiceField
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class BriefingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Words", method="filter_words", max_length=200)
+    tag = django_filters.ModelMultipleChoiceFilter(
+        label="Tags",
+        queryset=_tags,
+        to_field_name="slug",
+        method="filter_tags",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Briefings with any of the chosen tags.",
+    )
+    source = SourceFilter(
+        label="Cites the source",
+        queryset=_sources,
+        to_field_name="slug",
+        method="filter_source",
+        empty_label="Any source",
+    )
+    author = AuthorFilter(
+        label="Author",
+        queryset=_authors,
+        to_field_name="username",
+        method="filter_author",
+        empty_label="Any author",
+    )
+    published_after = django_filters.DateFilter(
+        label="Published on or after", field_name="published_at", lookup_expr="date__gte", widget=DateInput
+    )
+    published_before = django_filters.DateFilter(
+        label="Published on or before", field_name="published_at", lookup_expr="date__lte", widget=DateInput
+    )
+
+    class Meta:
+        model = Briefing
+        fields = ["q", "tag", "source", "author", "published_after", "published_before"]
+
+    def filter_words(self, queryset, name, value):
+        value = value.strip()
+        return search.filter_briefings(queryset, value) if value else queryset
+
+    def filter_tags(self, queryset, name, tags):
+        if not tags:
+            return queryset
+        tagged = TaggedBriefing.objects.filter(content_object=OuterRef("pk"), tag__in=tags)
+        return queryset.filter(Exists(tagged))
+
+    def filter_source(self, queryset, name, source):
+        if source is None:
+            return queryset
+        # The published revision's citations, not the working copy's: what readers can follow.
+        quoted = RevisionCitation.objects.filter(revision=OuterRef("published_revision"), passage__source=source)
+        return queryset.filter(Exists(quoted))
+
+    def filter_author(self, queryset, name, author):
+        if author is None:
+            return queryset
+        return queryset.filter(Exists(Briefing.authors.through.objects.filter(briefing=OuterRef("pk"), user=author)))
+
+    def describe(self):
+        """What the reader chose, in words (for headings and feed titles); empty when nothing is filtered."""
+        if not self.is_bound or not self.form.is_valid():
+            return []
+        data = self.form.cleaned_data
+        parts = []
+        if data.get("q"):
+            parts.append(f"matching “{data['q'].strip()}”")
+        if data.get("tag"):
+            parts.append("tagged " + " or ".join(tag.name for tag in data["tag"]))
+        if data.get("source"):
+            parts.append(f"citing {data['source'].display_title}")
+        if data.get("author"):
+            parts.append(f"by {self.form.fields['author'].label_from_instance(data['author'])}")
+        if data.get("published_after"):
+            parts.append(f"published on or after {_day(data['published_after'])}")
+        if data.get("published_before"):
+            parts.append(f"published on or before {_day(data['published_before'])}")
+        return parts

@@ -1,0 +1,77 @@
+"""What machines read about a public briefing: schema.org JSON-LD, and where a quote sits in its passage."""
+from django.conf import settings
+from django.urls import reverse
+
+
+def person(user):
+    return {"@type": "Person", "name": user.get_full_name() or user.get_username()}
+
+
+def source_link(citation):
+    """The source page address that highlights this citation's words."""
+    passage = citation.passage
+    return f"{reverse('sources:detail', kwargs={'slug': passage.source.slug})}#{passage.anchor}"
+
+
+def article(request, briefing, citations, corrections):
+    """schema.org ``AnalysisNewsArticle`` for a briefing page, with its citations and corrections."""
+    revision = briefing.published_revision
+    url = request.build_absolute_uri(briefing.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "AnalysisNewsArticle",
+        "@id": url,
+        "url": url,
+        "mainEntityOfPage": url,
+        "headline": revision.title,
+        "description": revision.dek,
+        "datePublished": briefing.published_at.isoformat(),
+        "dateModified": (briefing.public_updated_at or briefing.published_at).isoformat(),
+        "author": [person(user) for user in briefing.authors.all()],
+        "keywords": [tag.name for tag in briefing.tags.all()],
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
+        "isAccessibleForFree": True,
+        "citation": [
+            {
+                "@type": "CreativeWork",
+                "name": citation.passage.source.display_title,
+                "url": request.build_absolute_uri(source_link(citation)),
+                "text": citation.quote,
+                **({"sameAs": citation.passage.source.url} if citation.passage.source.url else {}),
+                **(
+                    {"publisher": {"@type": "Organization", "name": citation.passage.source.publisher}}
+                    if citation.passage.source.publisher
+                    else {}
+                ),
+            }
+            for citation in citations
+        ],
+        "correction": [
+            {
+                "@type": "CorrectionComment",
+                "text": correction.note,
+                "datePublished": correction.created_at.isoformat(),
+                "url": request.build_absolute_uri(correction.get_absolute_url()),
+            }
+            for correction in corrections
+        ],
+    }
+    if briefing.status == briefing.Status.RETRACTED:
+        data["creativeWorkStatus"] = "Retracted"
+    return data
+
+
+def split_for_highlight(text, citation):
+    """(before, quote, after) of the passage text around the cited words, or None when they are not there.
+
+    The stored offsets are tried first; if the passage changed under them the
+    exact quote is looked for instead. Words that cannot be found are never
+    highlighted somewhere else.
+    """
+    start, end = citation.start, citation.end
+    if not (0 <= start < end <= len(text)) or text[start:end] != citation.quote:
+        start = text.find(citation.quote) if citation.quote else -1
+        if start < 0:
+            return None
+        end = start + len(citation.quote)
+    return text[:start], text[start:end], text[end:]

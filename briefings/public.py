@@ -1,0 +1,152 @@
+"""What readers see, and the shape of the queries that fetch it.
+
+Every public surface (pages, feeds, sitemap, API, search) starts from
+``Briefing.objects.published()`` or ``public_pages()`` and renders the
+briefing's *published revision*: its title, dek, body_html and citations, so a
+newer revision under review never shows. Tags and authors are read from the
+briefing itself: tags are the editors' classification (a merge applies at
+once everywhere) and the byline is not part of a revision.
+"""
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.urls import reverse
+
+from sources.models import Source
+
+from .models import Briefing, Citation, Correction, RevisionCitation, Tag
+
+# Columns a list entry needs; the bodies are large and only detail pages and feeds read them.
+LIST_DEFERRED = (
+    "body",
+    "body_html",
+    "published_revision__body",
+    "published_revision__body_html",
+    "published_revision__tag_names",
+)
+
+
+def byline_users():
+    return get_user_model().objects.only("id", "username", "first_name", "last_name").order_by("last_name", "username")
+
+
+def with_byline_and_tags(queryset):
+    """Authors and tags in two queries for the whole list, whatever its length."""
+    return queryset.prefetch_related(
+        Prefetch("authors", queryset=byline_users()),
+        Prefetch("tags", queryset=Tag.objects.only("id", "name", "slug").order_by("name")),
+    )
+
+
+def briefings(*, with_body=False, now=None):
+    """Published briefings, newest first, with their published revision, authors and tags."""
+    queryset = Briefing.objects.published(now).select_related("published_revision")
+    if not with_body:
+        queryset = queryset.defer(*LIST_DEFERRED)
+    return with_byline_and_tags(queryset).order_by("-published_at", "-pk")
+
+
+def briefing_pages(now=None):
+    """Briefings that have a public page (retracted ones keep theirs), with everything the page shows."""
+    return with_byline_and_tags(
+        Briefing.objects.public_pages(now).select_related("published_revision").defer("body", "body_html")
+    ).prefetch_related(
+        Prefetch(
+            "published_revision__citations",
+            queryset=RevisionCitation.objects.select_related("passage__source").order_by("order", "pk"),
+        ),
+        Prefetch("corrections", queryset=Correction.objects.public(now).order_by("created_at", "pk")),
+    )
+
+
+def citing_published(now=None):
+    """Citations readers can follow: those of published revisions of published briefings."""
+    return RevisionCitation.objects.filter(
+        revision__published_as__in=Briefing.objects.published(now)
+    )
+
+
+def tags_in_use(now=None):
+    """Tags of at least one published briefing, with how many."""
+    published = Briefing.objects.published(now)
+    return (
+        Tag.objects.annotate(
+            briefing_count=Count(
+                "tagged_briefings", filter=Q(tagged_briefings__content_object__in=published), distinct=True
+            )
+        )
+        .filter(briefing_count__gt=0)
+        .only("id", "name", "slug")
+        .order_by("name")
+    )
+
+
+def cited_sources(now=None):
+    """Sources quoted by at least one published briefing (the choices of the source filter)."""
+    cited = citing_published(now).filter(passage__source=OuterRef("pk"))
+    return Source.objects.filter(Exists(cited)).only("id", "slug", "title", "text").order_by("title", "slug")
+
+
+def public_authors(now=None):
+    """People with a byline on at least one published briefing."""
+    return byline_users().filter(Exists(Briefing.objects.published(now).filter(authors=OuterRef("pk"))))
+
+
+def cited_by(source, now=None):
+    """{passage id: [(briefing URL, title)]} for the passages of ``source`` quoted by published briefings."""
+    rows = (
+        citing_published(now)
+        .filter(passage__source=source)
+        .order_by("passage_id", "-revision__briefing__published_at", "revision__briefing_id")
+        .values_list("passage_id", "revision__briefing__slug", "revision__title")
+    )
+    cited = {}
+    for passage_id, slug, title in rows:
+        entries = cited.setdefault(passage_id, [])
+        entry = (reverse("briefings:detail", kwargs={"slug": slug}), title)
+        if entry not in entries:
+            entries.append(entry)
+    return cited
+
+
+def citation_to_highlight(source, cite, now=None):
+    """The published citation that ``?cite=<id>`` on this source's page stands for, or None.
+
+    Footnote links carry the id of the citation row the body was rendered
+    with. Readers must only ever see words of a *published* revision, so the
+    id is mapped through its label to the published revision of a briefing
+    that has a public page, and quote, offsets and passage are read from there.
+    A draft's citation, or one whose briefing no longer cites this source,
+    highlights nothing.
+    """
+    try:
+        cite_id = int(cite)
+    except (TypeError, ValueError):
+        return None
+    working = Citation.objects.filter(pk=cite_id).values("briefing_id", "label").first() if cite_id > 0 else None
+    if working is None:
+        return None
+    return (
+        RevisionCitation.objects.filter(
+            revision__published_as__in=Briefing.objects.public_pages(now).filter(pk=working["briefing_id"]),
+            label=working["label"],
+            passage__source=source,
+            passage__retired=False,
+        )
+        .select_related("passage", "revision__briefing")
+        .first()
+    )
+
+
+def passages_of(source):
+    return source.passages.current().order_by("ordinal")
+
+
+def public_corrections(now=None):
+    return (
+        Correction.objects.public(now)
+        .select_related("briefing__published_revision")
+        .defer("briefing__body", "briefing__body_html", "briefing__published_revision__body",
+               "briefing__published_revision__body_html")
+        .order_by("-created_at", "-pk")
+    )
+

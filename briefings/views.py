@@ -1,0 +1,189 @@
+"""The public, read-only pages. Each view picks a query from ``public``, a filter set or a form, and a template.
+
+Caching and conditional GET are applied to every route in ``urls.py``.
+"""
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+from django.views.generic import DetailView, ListView, TemplateView
+from django_filters.views import FilterView
+
+from sources.views import SourceDetailView
+
+from . import metadata, public, search
+from .filters import BriefingFilter
+
+
+class FilterQueryMixin:
+    """The list's current filter as a query string, for pagination links and the matching feeds."""
+
+    def filter_querystring(self):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        for key in [key for key, values in query.lists() if not any(values)]:
+            del query[key]
+        return query.urlencode()
+
+
+class BriefingListView(FilterQueryMixin, FilterView):
+    """Home page: published briefings, newest first, narrowed by the filter form."""
+
+    template_name = "briefings/briefing_list.html"
+    filterset_class = BriefingFilter
+    context_object_name = "briefings"
+    paginate_by = 20
+
+    def get_queryset(self):
+        return public.briefings()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        querystring = self.filter_querystring()
+        context.update(
+            querystring=querystring,
+            filter_description=self.filterset.describe(),
+            filter_errors=self.filterset.is_bound and not self.filterset.is_valid(),
+            feed_url=reverse("briefings:feed") + (f"?{querystring}" if querystring else ""),
+            atom_url=reverse("briefings:feed_atom") + (f"?{querystring}" if querystring else ""),
+        )
+        return context
+
+
+class BriefingDetailView(DetailView):
+    """A briefing as published: its published revision, footnotes, quotes, corrections, retraction notice."""
+
+    template_name = "briefings/briefing_detail.html"
+    context_object_name = "briefing"
+
+    def get_queryset(self):
+        return public.briefing_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        briefing = self.object
+        corrections = list(briefing.corrections.all())
+        context.update(
+            revision=briefing.published_revision,
+            citations=list(briefing.published_revision.citations.all()),
+            corrections=[c for c in corrections if c.kind == c.Kind.CORRECTION],
+            retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
+            is_retracted=briefing.status == briefing.Status.RETRACTED,
+        )
+        context["structured_data"] = metadata.article(self.request, briefing, context["citations"], corrections)
+        return context
+
+
+class PublicSourceDetailView(SourceDetailView):
+    """The source article, with "cited by" under each quoted passage and ``?cite=<id>`` highlighted."""
+
+    template_name = "briefings/source_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        passages = list(context["passages"])
+        cited = public.cited_by(self.object)
+        highlight = public.citation_to_highlight(self.object, self.request.GET.get("cite"))
+        for passage in passages:
+            passage.cited_by = cited.get(passage.pk, [])
+            if highlight is not None and highlight.passage_id == passage.pk:
+                passage.highlight = metadata.split_for_highlight(passage.text, highlight)
+        context.update(
+            passages=passages,
+            highlight=highlight if highlight is not None and any(getattr(p, "highlight", None) for p in passages)
+            else None,
+            cited_count=len(cited),
+        )
+        return context
+
+
+class TagListView(ListView):
+    """Every tag that at least one published briefing carries, with how many do."""
+
+    template_name = "briefings/tag_list.html"
+    context_object_name = "tags"
+    paginate_by = 100
+
+    def get_queryset(self):
+        return public.tags_in_use()
+
+
+class TagDetailView(ListView):
+    """The published briefings with one tag; a tag only drafts carry does not exist here."""
+
+    template_name = "briefings/tag_detail.html"
+    context_object_name = "briefings"
+    paginate_by = 20
+
+    def get_queryset(self):
+        self.tag = get_object_or_404(public.tags_in_use(), slug=self.kwargs["slug"])
+        return public.briefings().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class SearchView(TemplateView):
+    """Full-text search: matching briefings first, then matching passages of the sources."""
+
+    template_name = "briefings/search.html"
+    per_page = 20
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "").strip()[:200]
+        context["query"] = query
+        if not query:
+            return context
+        briefings = self.paginate(search.rank_briefings(public.briefings(), query), "page")
+        passages = self.paginate(search.rank_passages(query), "passages_page")
+        search.finish_snippets(briefings.object_list, query)
+        search.finish_snippets(passages.object_list, query)
+        context.update(
+            briefings=briefings,
+            passages=passages,
+            briefing_querystring=urlencode({"q": query, **self.other_page("passages_page", passages)}),
+            passage_querystring=urlencode({"q": query, **self.other_page("page", briefings)}),
+        )
+        return context
+
+    @staticmethod
+    def other_page(parameter, page):
+        """Keep the other group's page when paging through one group."""
+        return {parameter: page.number} if page.number > 1 else {}
+
+    def paginate(self, queryset, parameter):
+        paginator = Paginator(queryset, self.per_page)
+        number = self.request.GET.get(parameter) or 1
+        try:
+            page = paginator.page(number)
+        except InvalidPage:
+            raise Http404("No such page of results.") from None
+        page.object_list = list(page.object_list)
+        page.parameter = parameter
+        return page
+
+
+class CorrectionListView(ListView):
+    """Every public correction and retraction notice, newest first."""
+
+    template_name = "briefings/correction_list.html"
+    context_object_name = "corrections"
+    paginate_by = 30
+
+    def get_queryset(self):
+        return public.public_corrections()
+
+
+@require_GET
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("briefings:sitemap"))
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        f"Sitemap: {sitemap}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
