@@ -90,6 +90,8 @@ def citation_problems(briefing):
     citations = list(briefing.citations.all())
     if not citations:
         problems.append("A briefing needs at least one citation.")
+    # Every footnote marker resolves to a citation and every citation is used.
+    problems += briefing.citation_problems(labels=[citation.label for citation in citations])
     for citation in citations:
         if citation.status == Citation.Status.ORPHANED:
             problems.append(

@@ -186,6 +186,19 @@ class CitationGateTests(TestCase):
         self.assertEqual(fresh(briefing).status, Status.DRAFT)
         self.assertFalse(briefing.events.exists())
 
+    def test_submit_with_unresolved_marker_is_refused(self):
+        """A footnote marker without its citation keeps the briefing from review, naming the marker."""
+        briefing = make_briefing(self.analyst, body="Signed.[^a] Ratified.[^missing]")
+        with self.assertRaisesMessage(WorkflowError, "[^missing] has no citation"):
+            workflow.submit(briefing, self.analyst)
+        self.assertEqual(fresh(briefing).status, Status.DRAFT)
+
+    def test_submit_with_unused_citation_is_refused(self):
+        """A citation the body never points to keeps the briefing from review, naming the citation."""
+        briefing = make_briefing(self.analyst, body="No markers here.")
+        with self.assertRaisesMessage(WorkflowError, "citation “a” is not used"):
+            workflow.submit(briefing, self.analyst)
+
     def test_submit_with_orphaned_citation_is_refused(self):
         """A briefing whose quoted words vanished from the source cannot be sent for review."""
         briefing = make_briefing(self.analyst)
