@@ -1,13 +1,20 @@
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from sources.models import Passage
+
+from . import quotes
+from .markdown import footnote_labels, render_body
 
 
 class Tag(TagBase):
@@ -17,7 +24,35 @@ class Tag(TagBase):
         verbose_name = "tag"
         verbose_name_plural = "tags"
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_case_insensitive")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="tag_name_unique_case_insensitive",
+                violation_error_message="A tag with this name already exists (tag names ignore case).",
+            )
+        ]
+
+    def merge(self, others):
+        """Move every briefing tagged with one of ``others`` to this tag, then delete ``others``.
+
+        Returns the number of briefings that gained this tag.
+        """
+        other_ids = {tag.pk for tag in others} - {self.pk}
+        if not other_ids:
+            return 0
+        with transaction.atomic():
+            rows = TaggedBriefing.objects.filter(tag_id__in=other_ids | {self.pk}).values_list(
+                "pk", "tag_id", "content_object_id"
+            )
+            already_tagged = {briefing_id for _pk, tag_id, briefing_id in rows if tag_id == self.pk}
+            to_move = {}
+            for pk, tag_id, briefing_id in rows:
+                if tag_id != self.pk and briefing_id not in already_tagged:
+                    to_move.setdefault(briefing_id, pk)
+            TaggedBriefing.objects.filter(pk__in=to_move.values()).update(tag=self)
+            # Deleting the tags removes their remaining rows: briefings that already had this tag.
+            Tag.objects.filter(pk__in=other_ids).delete()
+        return len(to_move)
 
 
 class TaggedBriefing(TaggedItemBase):
@@ -99,6 +134,11 @@ class Briefing(models.Model):
 
     objects = BriefingQuerySet.as_manager()
 
+    # Labels of the citations a form is about to save together with the briefing
+    # (the admin's inlines); clean() checks the markers against them instead of
+    # the saved citations. None means "the citations in the database".
+    pending_citation_labels = None
+
     class Meta:
         ordering = ["-published_at", "-created_at"]
         constraints = [
@@ -127,8 +167,82 @@ class Briefing(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if not self.slug:
+            self.slug = self.unique_slug()
+            if update_fields is not None:
+                update_fields = {*update_fields, "slug"}
+        if update_fields is None or "body" in update_fields:
+            self.body_html = self.render()
+            if update_fields is not None:
+                update_fields = {*update_fields, "body_html"}
+        if update_fields is not None:
+            kwargs["update_fields"] = update_fields
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("briefings:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        # Not tied to the body field: forms that leave the body out still show the problem.
+        problems = self.citation_problems()
+        if problems:
+            raise ValidationError(problems, code="citations")
+
+    def unique_slug(self):
+        """A slug made from the title that no other briefing uses yet."""
+        base = slugify(self.title)[:200].strip("-") or "briefing"
+        taken = set(
+            Briefing.objects.filter(slug__startswith=base).exclude(pk=self.pk).values_list("slug", flat=True)
+        )
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        return slug
+
+    def citation_labels(self):
+        if self.pending_citation_labels is not None:
+            return list(self.pending_citation_labels)
+        if self.pk is None:
+            return []
+        return list(self.citations.values_list("label", flat=True))
+
+    def citation_problems(self, labels=None):
+        """What keeps the body's footnote markers and the citations from matching one to one.
+
+        Each problem names the marker without a citation or the citation no marker
+        uses. ``labels`` defaults to the pending labels, else the saved citations.
+        """
+        labels = self.citation_labels() if labels is None else list(labels)
+        markers = footnote_labels(self.body)
+        problems = [
+            f"The footnote [^{marker}] has no citation: add a citation labelled “{marker}” or remove the marker."
+            for marker in markers
+            if marker not in labels
+        ]
+        problems += [
+            f"The citation “{label}” is not used in the body: add [^{label}] where it supports the text, "
+            "or delete the citation."
+            for label in dict.fromkeys(labels)
+            if label not in markers
+        ]
+        return problems
+
+    def cited_citations(self):
+        """The citations with what rendering needs (passage and source) in one query."""
+        if self.pk is None:
+            return []
+        return list(Citation.objects.filter(briefing=self).select_related("passage__source"))
+
+    def render(self, citations=None):
+        """Sanitised HTML of the body with its footnotes, from the saved citations unless given."""
+        return render_body(self.body, self.cited_citations() if citations is None else citations)
+
+    def refresh_body_html(self):
+        """Render again and store the HTML, without touching anything else (no new updated_at)."""
+        self.body_html = self.render()
+        Briefing.objects.filter(pk=self.pk).update(body_html=self.body_html)
 
 
 class Citation(models.Model):
@@ -152,6 +266,14 @@ class Citation(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OK, editable=False)
     status_reason = models.TextField(blank=True, editable=False)
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where a re-import moved the quote from (the new place is passage/start/end).
+    previous_passage = models.ForeignKey(
+        Passage, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    previous_start = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    previous_end = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    previous_quote = models.TextField(blank=True, editable=False)
+    reanchored_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["briefing", "order", "pk"]
@@ -159,11 +281,84 @@ class Citation(models.Model):
             models.CheckConstraint(
                 condition=Q(end__gt=models.F("start")), name="citation_end_after_start"
             ),
-            models.UniqueConstraint(fields=["briefing", "label"], name="citation_unique_label_per_briefing"),
+            models.UniqueConstraint(
+                fields=["briefing", "label"],
+                name="citation_unique_label_per_briefing",
+                violation_error_message="Another citation of this briefing already uses this label.",
+            ),
+            models.CheckConstraint(
+                condition=Q(previous_passage__isnull=True) | Q(previous_end__gt=models.F("previous_start")),
+                name="citation_previous_location_complete",
+            ),
         ]
 
     def __str__(self):
         return f"[^{self.label}] {self.quote[:60]}"
+
+    def save(self, *args, **kwargs):
+        """Verify the quote (raising ValidationError), store the exact words, and keep the body's HTML fresh."""
+        self.verify()
+        if self.location() != getattr(self, "_saved_location", None):
+            # Someone chose these words against the current source: whatever a re-import said no longer applies.
+            self.status = self.Status.OK
+            self.status_reason = ""
+            self.checked_at = timezone.now()
+        super().save(*args, **kwargs)
+        self._saved_location = self.location()
+        self.briefing.refresh_body_html()
+
+    def clean(self):
+        self.verify()
+
+    def location(self):
+        return (self.passage_id, self.start, self.end, self.quote)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        citation = super().from_db(db, field_names, values)
+        if all(name in citation.__dict__ for name in ("passage_id", "start", "end", "quote")):
+            citation._saved_location = citation.location()
+        return citation
+
+    def verify(self):
+        """Check that the quote is in the chosen passage; store the exact source words, offsets and context.
+
+        Raises ValidationError naming the field at fault.
+        """
+        if self.passage_id is None:
+            return  # the form reports the missing passage itself
+        passage = self.passage
+        if passage.retired:
+            raise ValidationError(
+                {"passage": "This passage is no longer in the current version of its source (it changed or "
+                            "was removed when the source was imported again). Choose the passage where the "
+                            "words are now."},
+                code="retired",
+            )
+        if not passage.citable:
+            raise ValidationError(
+                {"passage": "This passage is page furniture (navigation, notices, links to other stories), "
+                            "not part of the article, so it cannot be cited."},
+                code="boilerplate",
+            )
+        try:
+            match = quotes.locate(
+                passage.text, self.quote or "", start=self.start, prefix=self.prefix, suffix=self.suffix
+            )
+        except quotes.QuoteError as error:
+            raise ValidationError({"quote": str(error)}, code=error.code) from None
+        self.quote, self.start, self.end = match.quote, match.start, match.end
+        self.prefix, self.suffix = match.prefix, match.suffix
+
+
+@receiver(post_delete, sender=Citation)
+def refresh_after_citation_deleted(sender, instance, origin=None, **kwargs):
+    """A removed citation leaves the body's footnotes; skipped when its briefing goes too."""
+    if isinstance(origin, Briefing) or (isinstance(origin, models.QuerySet) and origin.model is Briefing):
+        return
+    briefing = Briefing.objects.filter(pk=instance.briefing_id).first()
+    if briefing is not None:
+        briefing.refresh_body_html()
 
 
 class AppendOnlyQuerySet(models.QuerySet):
