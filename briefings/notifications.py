@@ -16,9 +16,8 @@ EDITOR_GROUP = "Editor"
 
 
 def admin_link(briefing):
-    """An absolute link when SITE_URL is configured, the admin path otherwise."""
-    path = reverse("admin:briefings_briefing_change", args=[briefing.pk])
-    return f"{getattr(settings, 'SITE_URL', '').rstrip('/')}{path}"
+    """The briefing's admin page, absolute through the SITE_URL setting."""
+    return settings.SITE_URL.rstrip("/") + reverse("admin:briefings_briefing_change", args=[briefing.pk])
 
 
 def _addresses(users, actor):
@@ -38,7 +37,7 @@ def _editors(briefing):
 def _send(subject, body, recipients):
     if not recipients:
         return 0
-    prefix = getattr(settings, "SITE_NAME", "Briefings")
+    prefix = settings.SITE_NAME
     # One message per recipient so nobody sees the other addresses.
     messages = [(f"[{prefix}] {subject}", body, settings.DEFAULT_FROM_EMAIL, [address]) for address in recipients]
     return send_mass_mail(messages, fail_silently=False)

@@ -2,7 +2,7 @@
 
 A link names one revision and is signed with the site's secret, so it cannot
 be forged or pointed at another briefing. It stops working when it expires
-(``PREVIEW_LINK_MAX_AGE`` seconds, three days by default) or as soon as the
+(the ``PREVIEW_LINK_MAX_AGE`` setting, in seconds) or as soon as the
 briefing has a newer revision, so nobody reads text that has since changed.
 """
 from django.conf import settings
@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET
 from .models import Revision
 
 SALT = "briefings.preview"
-DEFAULT_MAX_AGE = 3 * 24 * 60 * 60
 
 
 class PreviewUnavailable(Exception):
@@ -26,7 +25,7 @@ class PreviewUnavailable(Exception):
 
 
 def max_age():
-    return int(getattr(settings, "PREVIEW_LINK_MAX_AGE", DEFAULT_MAX_AGE))
+    return settings.PREVIEW_LINK_MAX_AGE
 
 
 def make_token(revision):

@@ -149,6 +149,10 @@ STORAGES = {
 }
 
 SITE_NAME = os.environ.get("BRIEFINGS_SITE_NAME", "Briefings")
+# Scheme and host used for links in notification emails, e.g. https://briefings.example.org
+SITE_URL = os.environ.get("BRIEFINGS_SITE_URL", "http://localhost:8000").rstrip("/")
+# How long a shared preview link works, in seconds (it also dies when the briefing changes).
+PREVIEW_LINK_MAX_AGE = int(os.environ.get("BRIEFINGS_PREVIEW_LINK_MAX_AGE", str(3 * 24 * 60 * 60)))
 
 # Email: printed to the console locally; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
