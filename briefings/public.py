@@ -33,7 +33,8 @@ def with_byline_and_tags(queryset):
     """Authors and tags in two queries for the whole list, whatever its length."""
     return queryset.prefetch_related(
         Prefetch("authors", queryset=byline_users()),
-        Prefetch("tags", queryset=Tag.objects.only("id", "name", "slug").order_by("name")),
+        # taggit's manager takes no custom queryset; Tag is ordered by name already.
+        "tags",
     )
 
 
