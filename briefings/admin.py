@@ -1,0 +1,254 @@
+"""Admin for writing briefings: citation inlines, a rendered preview, tags, and passages' "cited by"."""
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from sources.admin import PassageAdmin
+from sources.models import Passage, Source
+
+from .admin_workflow import WorkflowAdminMixin
+from .forms import BriefingForm, CitationForm, MergeTagsForm, PassageAutocomplete
+from .models import Briefing, Citation, Tag
+
+Status = Citation.Status
+
+
+class TagListFilter(admin.SimpleListFilter):
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        return Tag.objects.filter(tagged_briefings__isnull=False).distinct().values_list("slug", "name")
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(tags__slug=self.value())
+        return queryset
+
+
+class CitedSourceListFilter(admin.SimpleListFilter):
+    title = "cited source"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        cited = Source.objects.filter(passages__citations__isnull=False).distinct().order_by("title", "slug")
+        return [(source.slug, source.display_title) for source in cited.only("slug", "title", "text")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            # A subquery, so the citation counts of the list are not multiplied by a join.
+            citing = Citation.objects.filter(passage__source__slug=self.value()).values("briefing_id")
+            return queryset.filter(pk__in=citing)
+        return queryset
+
+
+def describe_location(passage, start, end):
+    state = " (no longer in the source)" if passage.retired else ""
+    return f"{passage.source.slug} paragraph {passage.ordinal}{state}, characters {start}–{end}"
+
+
+class CitationInline(admin.StackedInline):
+    model = Citation
+    form = CitationForm
+    extra = 0
+    autocomplete_fields = ["passage"]
+    fieldsets = [
+        (None, {"fields": [("label", "order"), "passage", "quote", "note", ("prefix", "suffix"), "verification"]}),
+    ]
+    readonly_fields = ["verification"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    def get_queryset(self, request):
+        # Everything a row shows comes with the citations, whatever their number.
+        return super().get_queryset(request).select_related("passage__source", "previous_passage__source")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "passage":
+            kwargs["widget"] = PassageAutocomplete(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="verification")
+    def verification(self, citation):
+        if citation.pk is None:
+            return "Checked against the source when saved."
+        lines = [f"{citation.get_status_display()}"]
+        if citation.checked_at:
+            lines[0] += f", {timezone.localtime(citation.checked_at):%Y-%m-%d %H:%M}"
+        if citation.status_reason:
+            lines.append(citation.status_reason)
+        if citation.previous_passage_id:
+            lines.append(
+                "Moved from " + describe_location(citation.previous_passage, citation.previous_start,
+                                                  citation.previous_end)
+                + " to " + describe_location(citation.passage, citation.start, citation.end) + "."
+            )
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
+
+@admin.register(Briefing)
+class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+    form = BriefingForm
+    inlines = [CitationInline]
+    list_display = ["title", "status", "author_names", "tag_names", "citation_count", "orphaned_count", "updated_at"]
+    list_filter = ["status", TagListFilter, "authors", CitedSourceListFilter]
+    search_fields = ["title", "dek", "body", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["authors"]
+    readonly_fields = ["preview"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "dek", "body", "authors", "tags"]}),
+        ("Preview", {"fields": ["preview"], "description": "The body as readers will see it, as last saved."}),
+    ]
+    actions = ["mark_reanchored_checked"]
+
+    class Media:
+        css = {"all": ["briefings/admin.css"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                citation_total=Count("citations", distinct=True),
+                orphaned_total=Count("citations", filter=Q(citations__status=Status.ORPHANED), distinct=True),
+            )
+            .prefetch_related("authors", "tags")
+        )
+
+    def get_changeform_initial_data(self, request):
+        return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The inlines were saved after the briefing: render its footnotes from them.
+        form.instance.refresh_body_html()
+
+    @admin.display(description="authors")
+    def author_names(self, briefing):
+        return ", ".join(user.get_full_name() or user.get_username() for user in briefing.authors.all())
+
+    @admin.display(description="tags")
+    def tag_names(self, briefing):
+        return ", ".join(tag.name for tag in briefing.tags.all())
+
+    @admin.display(description="citations", ordering="citation_total")
+    def citation_count(self, briefing):
+        return briefing.citation_total
+
+    @admin.display(description="orphaned", ordering="orphaned_total")
+    def orphaned_count(self, briefing):
+        return briefing.orphaned_total or ""
+
+    @admin.display(description="preview")
+    def preview(self, briefing):
+        if briefing.pk is None:
+            return "Save the briefing to see it with its footnotes."
+        problems = briefing.citation_problems()
+        warnings = format_html_join("", '<li class="warning">{}</li>', ((problem,) for problem in problems))
+        return format_html(
+            '{}<div class="briefing-preview">{}</div>',
+            format_html('<ul class="messagelist">{}</ul>', warnings) if problems else "",
+            mark_safe(briefing.body_html),  # sanitised when rendered on save
+        )
+
+    @admin.action(description="Mark re-anchored citations as checked", permissions=["change"])
+    def mark_reanchored_checked(self, request, queryset):
+        checked = Citation.objects.filter(briefing__in=queryset, status=Status.REANCHORED).update(
+            status=Status.OK,
+            status_reason=f"Re-anchored words checked by {request.user.get_username()}.",
+            checked_at=timezone.now(),
+        )
+        self.message_user(request, f"{checked} re-anchored citation(s) marked as checked.", messages.SUCCESS)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "briefing_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["merge_tags"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(briefing_total=Count("tagged_briefings"))
+
+    @admin.display(description="briefings", ordering="briefing_total")
+    def briefing_count(self, tag):
+        return tag.briefing_total
+
+    @admin.action(description="Merge selected tags", permissions=["change", "delete"])
+    def merge_tags(self, request, queryset):
+        tags = queryset.order_by("name")
+        if len(tags) < 2:
+            self.message_user(request, "Select at least two tags to merge.", messages.WARNING)
+            return None
+        form = MergeTagsForm(request.POST if "apply" in request.POST else None, tags=tags)
+        if form.is_valid():
+            kept = form.cleaned_data["keep"]
+            others = [tag for tag in tags if tag.pk != kept.pk]
+            moved = kept.merge(others)
+            names = ", ".join(f"“{tag.name}”" for tag in others)
+            self.message_user(
+                request, f"Merged {names} into “{kept.name}”; {moved} briefing(s) gained the tag.", messages.SUCCESS
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge tags",
+            "opts": self.model._meta,
+            "tags": tags,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/briefings/tag/merge_tags.html", context)
+
+
+# Passages: the sources app knows nothing of briefings, so "cited by" is added here.
+admin.site.unregister(Passage)
+
+
+@admin.register(Passage)
+class CitedPassageAdmin(PassageAdmin):
+    list_display = [*PassageAdmin.list_display, "citation_count"]
+    readonly_fields = [*PassageAdmin.readonly_fields, "cited_by"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(citation_total=Count("citations"))
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path == reverse("admin:autocomplete") and request.GET.get("model_name") == "citation":
+            # Choosing a passage to cite: only words readers can find in the current source.
+            queryset = queryset.citable()
+        return queryset, may_have_duplicates
+
+    @admin.display(description="citations", ordering="citation_total")
+    def citation_count(self, passage):
+        return passage.citation_total
+
+    @admin.display(description="cited by")
+    def cited_by(self, passage):
+        citations = Citation.objects.filter(passage=passage).select_related("briefing").order_by(
+            "briefing__title", "label"
+        )
+        rows = [
+            (
+                reverse("admin:briefings_briefing_change", args=[citation.briefing_id]),
+                citation.briefing.title,
+                citation.label,
+                citation.get_status_display(),
+            )
+            for citation in citations
+        ]
+        if not rows:
+            return "No briefing cites this passage."
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> [^{}] · {}</li>', rows)
+        )
