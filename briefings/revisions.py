@@ -59,7 +59,7 @@ def snapshot(briefing, user, *, summary=""):
     the briefing and its citations, after both were saved.
     """
     latest = latest_revision(briefing)
-    citations = list(briefing.citations.all())
+    citations = list(briefing.citations.select_related("passage__source"))
     content = working_copy(briefing, citations)
     if latest is not None and revision_content(latest) == content:
         return latest, False
@@ -69,7 +69,8 @@ def snapshot(briefing, user, *, summary=""):
         title=briefing.title,
         dek=briefing.dek,
         body=briefing.body,
-        body_html=briefing.body_html,
+        # Rendered from the citations just read: the stored HTML may predate the inlines saved with it.
+        body_html=briefing.render(citations),
         tag_names=content["tag_names"],
         author=user,
         summary=summary,

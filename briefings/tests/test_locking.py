@@ -8,7 +8,7 @@ from django.urls import reverse
 from briefings.models import Briefing
 
 from .html_forms import form_data
-from .workflow_factories import fresh, make_briefing, make_user, reviewed
+from .workflow_factories import add_citation, fresh, make_briefing, make_user, reviewed
 
 START = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
 
@@ -50,6 +50,31 @@ class ChangeFormLockingTests(TestCase):
         self.assertEqual(briefing.version, self.briefing.version + 1)
         latest = briefing.revisions.order_by("-number").first()
         self.assertEqual((latest.number, latest.body, latest.author), (2, briefing.body, self.analyst))
+
+    def test_revision_holds_the_html_readers_would_see(self):
+        """A revision saved with a removed citation renders without that footnote, like the page itself."""
+        passage = self.briefing.citations.get().passage
+        add_citation(self.briefing, passage, label="b", quote="after months of talks", order=1)
+        data = self.open_form(self.analyst)
+        data["body"] = ["The deal was signed.[^a]"]
+        [delete] = [name for name, value in data.items() if name.endswith("-label") and value == ["b"]]
+        data[delete.replace("-label", "-DELETE")] = ["on"]
+        self.assertEqual(self.save(self.analyst, data).status_code, 302)
+        briefing = fresh(self.briefing)
+        latest = briefing.revisions.order_by("-number").first()
+        self.assertEqual(latest.body_html, briefing.body_html)
+        self.assertNotIn("after months of talks", latest.body_html)
+        self.assertIn("signed a transit agreement", latest.body_html)
+
+    def test_revision_holds_edited_quote(self):
+        """A quote changed in the citation inline is what the new revision shows."""
+        data = self.open_form(self.analyst)
+        [quote] = [name for name in data if name.endswith("-quote") and "__prefix__" not in name]
+        data[quote] = ["a transit agreement on Monday"]
+        self.assertEqual(self.save(self.analyst, data).status_code, 302)
+        latest = fresh(self.briefing).revisions.order_by("-number").first()
+        self.assertIn("a transit agreement on Monday", latest.body_html)
+        self.assertEqual(latest.body_html, fresh(self.briefing).body_html)
 
     def test_stale_save_is_refused_naming_who_and_when(self):
         """Saving over someone's newer version is refused with their name and time, and the text stays."""
