@@ -14,7 +14,7 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from django.utils.html import escape
 
 from . import public
@@ -41,7 +41,16 @@ def for_request(feed, request):
     return feed
 
 
-class FullContentRssFeed(Rss201rev2Feed):
+class RssWithUpdates(Rss201rev2Feed):
+    """RSS 2.0 has no "updated" date; ``atom:updated`` carries it (corrections move it)."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("updateddate"):
+            handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
+
+
+class FullContentRssFeed(RssWithUpdates):
     """RSS 2.0 with the whole body in ``content:encoded``; ``description`` keeps the summary."""
 
     def rss_attributes(self):
@@ -178,7 +187,7 @@ class SourceAtomFeed(SourceFeed):
 class CorrectionFeed(Feed):
     """Corrections and retraction notices, newest first."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = RssWithUpdates
 
     def __call__(self, request, *args, **kwargs):
         return Feed.__call__(for_request(self, request), request, *args, **kwargs)

@@ -189,12 +189,13 @@ def filter_briefings(queryset, text):
     from .models import Revision
 
     engine = backend()
+    groups = parse(text)
+    if not groups:
+        # Nothing to look for (only exclusions or punctuation): every backend finds nothing.
+        return queryset.none()
     if engine == "postgresql":
         matching = Revision.objects.annotate(search=_briefing_vector(prefix="")).filter(search=_query(text))
         return queryset.filter(published_revision__in=matching.values("pk"))
-    groups = parse(text)
-    if not groups:
-        return queryset.none()
     if engine == "fts5":
         return queryset.filter(
             published_revision_id__in=RawSQL(
@@ -208,6 +209,9 @@ def filter_briefings(queryset, text):
 def rank_briefings(queryset, text):
     """Matching briefings, best first, with ``search_rank`` and ``search_snippet``."""
     engine = backend()
+    groups = parse(text)
+    if not groups:
+        return queryset.none()
     if engine == "postgresql":
         from django.contrib.postgres.search import SearchRank
 
@@ -219,9 +223,6 @@ def rank_briefings(queryset, text):
             )
             .order_by("-search_rank", "-published_at", "-pk")
         )
-    groups = parse(text)
-    if not groups:
-        return queryset.none()
     if engine == "fts5":
         expression = fts5_expression(groups)
         briefing_table = queryset.model._meta.db_table
@@ -269,6 +270,9 @@ def rank_passages(text, queryset=None):
         "id", "anchor", "ordinal", "text", "source__slug", "source__title", "source__text"
     )
     engine = backend()
+    groups = parse(text)
+    if not groups:
+        return queryset.none()
     if engine == "postgresql":
         from django.contrib.postgres.search import SearchRank
 
@@ -278,9 +282,6 @@ def rank_passages(text, queryset=None):
             .annotate(search_rank=SearchRank(_passage_vector(), _query(text)), search_snippet=_headline("text", text))
             .order_by("-search_rank", "source__title", "ordinal")
         )
-    groups = parse(text)
-    if not groups:
-        return queryset.none()
     if engine == "fts5":
         expression = fts5_expression(groups)
         table = Passage._meta.db_table

@@ -1,0 +1,185 @@
+from unittest import skipUnless
+
+from django.db import connection
+from django.test import override_settings
+
+from briefings import public, search
+from briefings.models import Briefing
+from briefings.templatetags.public_site import snippet
+from sources.models import Passage
+
+from .site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+
+ARTICLE = [
+    "Caspian pipeline talks resumed in Baku on Tuesday.",
+    "Officials said the corridor would double gas exports to Europe.",
+    "Iran was not invited to the meeting about the corridor.",
+    "Subscribe to our newsletter for more pipeline news.",
+]
+
+
+class SearchTestsMixin:
+    """The same expectations, whichever backend answers."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.newsroom = Newsroom()
+        cls.source = make_source(ARTICLE, title="Corridor talks")
+        Passage.objects.filter(source=cls.source, ordinal=4).update(kind=Passage.Kind.BOILERPLATE, citable=False)
+        cite = [(passage(cls.source, 1), "Caspian pipeline talks resumed")]
+        cls.title_match = cls.newsroom.published(
+            cite, title="Corridor diplomacy", dek="Talks resume.", body="Officials met again.[^n1]"
+        )
+        cls.dek_match = cls.newsroom.published(
+            cite, title="Week in review", dek="The corridor is back on the agenda.", body="Several meetings.[^n1]"
+        )
+        cls.body_match = cls.newsroom.published(
+            cite, title="Energy notes", dek="Short items.", body="A new **corridor** for gas exports is planned.[^n1]"
+        )
+        cls.other = cls.newsroom.published(
+            cite, title="Armenian elections", dek="A vote.", body="Turnout was high and gas prices were debated.[^n1]"
+        )
+        cls.draft = cls.newsroom.draft(cite, title="Secret corridor memo", body="Unpublished corridor plans.[^n1]")
+
+    def titles(self, text):
+        return [b.published_revision.title for b in search.rank_briefings(public.briefings(), text)]
+
+    def test_title_outranks_dek_which_outranks_body(self):
+        """The briefing named after the words comes first."""
+        self.assertEqual(self.titles("corridor"), ["Corridor diplomacy", "Week in review", "Energy notes"])
+
+    def test_drafts_are_never_found(self):
+        self.assertNotIn("Secret corridor memo", self.titles("memo"))
+        self.assertEqual(self.titles("unpublished plans"), [])
+
+    def test_all_words_must_match(self):
+        self.assertEqual(self.titles("corridor exports"), ["Energy notes"])
+
+    def test_or_finds_either(self):
+        self.assertEqual(set(self.titles("turnout or diplomacy")), {"Armenian elections", "Corridor diplomacy"})
+
+    def test_minus_excludes(self):
+        self.assertEqual(set(self.titles("gas -corridor")), {"Armenian elections"})
+
+    def test_quoted_phrase(self):
+        self.assertEqual(self.titles('"gas prices"'), ["Armenian elections"])
+        self.assertEqual(self.titles('"prices gas"'), [])
+
+    def test_stemming_finds_other_forms_of_a_word(self):
+        self.assertIn("Armenian elections", self.titles("price"))
+
+    def test_punctuation_and_operators_are_never_errors(self):
+        """Whatever a reader types, the search answers."""
+        for text in ['"', "-", "or", "OR OR", "(", "*", "NEAR(a b)", "AND", "a:b", "'", "c++", "\\", "—", "-corridor"]:
+            with self.subTest(text=text):
+                list(search.rank_briefings(public.briefings(), text))
+                list(search.rank_passages(text))
+
+    def test_snippets_mark_the_matched_words(self):
+        results = search.finish_snippets(list(search.rank_briefings(public.briefings(), "exports")), "exports")
+        html = snippet(results[0].search_snippet)
+        self.assertIn("<mark>exports</mark>", html)
+        self.assertNotIn("[^n1]", html)
+        self.assertNotIn("**", html)
+
+    def test_passages_of_the_articles_are_found_but_not_site_chrome(self):
+        """Source passages form the second group of results; newsletters and menus are left out."""
+        found = list(search.rank_passages("pipeline"))
+        self.assertEqual([p.ordinal for p in found], [1])
+        html = snippet(search.finish_snippets(found, "pipeline")[0].search_snippet)
+        self.assertIn("<mark>pipeline</mark>", html)
+
+    def test_retired_passages_are_not_found(self):
+        Passage.objects.filter(source=self.source, ordinal=3).update(retired=True)
+        self.assertEqual(list(search.rank_passages("invited")), [])
+
+    def test_words_of_a_revision_under_review_are_not_found(self):
+        """Until it is published, an edit of a public briefing cannot be found by its new words."""
+        from briefings import workflow
+
+        briefing = Briefing.objects.get(pk=self.other.pk)
+        briefing.body = "Turnout was high and a zeppelin was mentioned.[^n1]"
+        briefing.save()
+        workflow.record_edit(briefing, self.newsroom.analyst)
+        self.assertEqual(self.titles("zeppelin"), [])
+        self.assertEqual(self.titles('"gas prices"'), ["Armenian elections"])
+
+    def test_the_list_filter_keeps_date_order(self):
+        filtered = search.filter_briefings(public.briefings(), "corridor")
+        self.assertEqual([b.pk for b in filtered], [self.body_match.pk, self.dek_match.pk, self.title_match.pk])
+
+    def test_search_page_shape(self):
+        """The page shows both groups with counts."""
+        response = self.client.get("/search/?q=corridor")
+        self.assertContains(response, "Briefings <span class=\"result-count\">(3)</span>", html=True)
+        self.assertContains(response, "Passages of the sources <span class=\"result-count\">(2)</span>", html=True)
+        self.assertContains(response, "<mark>")
+
+
+class DatabaseSearchTests(SearchTestsMixin, PublicSiteTestCase):
+    """PostgreSQL full-text search, or SQLite FTS5, depending on the database the tests run on."""
+
+    def test_backend_matches_the_database(self):
+        expected = {"postgresql": "postgresql", "sqlite": "fts5"}[connection.vendor]
+        self.assertEqual(search.backend(), expected)
+
+
+@override_settings(SEARCH_BACKEND="plain")
+class PlainSearchTests(SearchTestsMixin, PublicSiteTestCase):
+    """Without full-text support the same page works by plain containment."""
+
+    def test_stemming_finds_other_forms_of_a_word(self):
+        """Plain containment has no stemmer: "price" is inside "prices", so it still matches here."""
+        self.assertIn("Armenian elections", self.titles("price"))
+
+
+@skipUnless(connection.vendor == "postgresql", "GIN indexes are PostgreSQL's")
+class PostgresIndexTests(PublicSiteTestCase):
+    def explain(self, queryset):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            sql, params = queryset.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    def test_briefing_search_uses_the_gin_index(self):
+        """Search stays fast as the archive grows: the planner can use the index on revisions."""
+        plan = self.explain(search.filter_briefings(Briefing.objects.all(), "corridor"))
+        self.assertIn("briefings_revision_search", plan)
+
+    def test_passage_search_uses_the_gin_index(self):
+        plan = self.explain(search.rank_passages("corridor"))
+        self.assertIn("briefings_passage_search", plan)
+
+
+@skipUnless(connection.vendor == "sqlite" and search.fts5_available(), "FTS5 is SQLite's")
+class SqliteIndexTests(PublicSiteTestCase):
+    def test_index_repairs_itself_after_its_triggers_are_lost(self):
+        """A migration that rebuilds a table drops its triggers; the next migrate puts them back and reindexes."""
+        with connection.cursor() as cursor:
+            for suffix in ("insert", "delete", "update"):
+                cursor.execute(f"DROP TRIGGER {search.REVISION_FTS}_{suffix}")
+        newsroom = Newsroom()
+        source = make_source(ARTICLE)
+        newsroom.published([(passage(source, 1), "Caspian pipeline talks resumed")], title="Zeppelin corridor")
+        self.assertEqual(list(search.filter_briefings(public.briefings(), "zeppelin")), [])
+        self.assertEqual(search.install_sqlite_index(connection), [search.REVISION_FTS])
+        self.assertEqual(len(search.filter_briefings(public.briefings(), "zeppelin")), 1)
+        self.assertEqual(search.install_sqlite_index(connection), [])
+
+
+class ParseTests(PublicSiteTestCase):
+    def test_web_search_syntax(self):
+        groups = search.parse('gas "black sea" -iran or pipeline')
+        parsed = [(group.required, group.excluded) for group in groups]
+        self.assertEqual(parsed, [(["gas", "black sea"], ["iran"]), (["pipeline"], [])])
+        self.assertEqual(
+            search.fts5_expression(groups), '("gas" AND "black sea" NOT "iran") OR ("pipeline")'
+        )
+
+    def test_quotes_inside_terms_are_escaped(self):
+        self.assertEqual(search.fts5_expression(search.parse('say"what')), '("say""what")')
+
+    def test_only_exclusions_or_punctuation_find_nothing(self):
+        self.assertEqual(search.parse("-gas"), [])
+        self.assertEqual(search.parse("!!! ..."), [])
