@@ -22,7 +22,7 @@ class BriefingFeedTests(PublicSiteTestCase):
     def setUpTestData(cls):
         cls.newsroom = Newsroom()
         cls.source = make_source(title="Baku signs transit deal")
-        with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)):
+        with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False):
             cls.briefing = cls.newsroom.published(
                 [(passage(cls.source, 1), "signed a transit agreement")],
                 title="Baku signs a transit agreement",
@@ -30,7 +30,7 @@ class BriefingFeedTests(PublicSiteTestCase):
                 body="Baku has **signed**.[^n1]",
                 tags=["Energy", "Azerbaijan"],
             )
-        with time_machine.travel(datetime.datetime(2026, 4, 10, 9, 0, tzinfo=datetime.UTC)):
+        with time_machine.travel(datetime.datetime(2026, 4, 10, 9, 0, tzinfo=datetime.UTC), tick=False):
             cls.other = cls.newsroom.published(
                 [(passage(cls.source, 4), "expect tariffs to fall")], title="Tariffs expected to fall", tags=["Georgia"]
             )
@@ -83,7 +83,7 @@ class BriefingFeedTests(PublicSiteTestCase):
 
     def test_a_correction_moves_the_updated_time(self):
         """Subscribers see that a briefing changed when it is corrected."""
-        with time_machine.travel(datetime.datetime(2026, 5, 1, 12, 0, tzinfo=datetime.UTC)):
+        with time_machine.travel(datetime.datetime(2026, 5, 1, 12, 0, tzinfo=datetime.UTC), tick=False):
             self.newsroom.corrected(Briefing.objects.get(pk=self.briefing.pk))
         for url in FEEDS:
             with self.subTest(url=url):
