@@ -6,10 +6,16 @@ class BriefingsConfig(AppConfig):
     verbose_name = "Briefings"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, post_save
 
-        from . import caching, search
+        from sources.models import Source
+        from sources.signals import source_text_changed
+
+        from . import caching, reanchor, search
 
         caching.connect_signals()
+        # Citations follow their words when a source is imported again.
+        source_text_changed.connect(reanchor.reanchor_on_reimport, sender=Source, dispatch_uid="briefings-reanchor")
+        post_save.connect(reanchor.refresh_on_source_saved, sender=Source, dispatch_uid="briefings-source-saved")
         # SQLite drops a table's triggers when a migration rebuilds it; put the search index's back.
         post_migrate.connect(search.repair_sqlite_index, sender=self, dispatch_uid="briefings-search-index")

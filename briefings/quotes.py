@@ -6,6 +6,7 @@ differences away (case is never ignored), but what callers get back is always
 the exact substring of the source and its offsets, so what is stored is what
 the source prints.
 """
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -97,8 +98,8 @@ def fold(text):
 
 
 def word_count(quote):
-    """Words are runs between spaces that hold at least one letter or digit."""
-    return sum(1 for word in quote.split() if any(char.isalnum() for char in word))
+    """Words are runs between spaces or dashes that hold at least one letter or digit."""
+    return sum(1 for word in fold(quote).text.replace("-", " ").split() if any(char.isalnum() for char in word))
 
 
 def check_length(quote):
@@ -154,16 +155,20 @@ def _context_agrees(text, start, end, prefix, suffix):
     return score
 
 
-def _expand_to_words(text, start, end):
-    while start > 0 and text[start - 1].isalnum():
-        start -= 1
-    while end < len(text) and text[end].isalnum():
-        end += 1
-    return _trim(text, start, end)
+WORD = re.compile(r"\S+")
+
+
+def _strip_punctuation(text, start, end, quote):
+    """Drop punctuation at the edges of a span unless the quote has it there too."""
+    while start < end and not text[start].isalnum() and fold(text[start]).text != quote[:1]:
+        start += 1
+    while end > start and not text[end - 1].isalnum() and fold(text[end - 1]).text != quote[-1:]:
+        end -= 1
+    return start, end
 
 
 def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
-    """The words of ``text`` that look most like ``quote``, or None when nothing is close.
+    """The run of whole words of ``text`` that looks most like ``quote``, or None when nothing is close.
 
     Returns (words, score) where words is an exact substring of ``text``.
     """
@@ -174,11 +179,27 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
     alignment = fuzz.partial_ratio_alignment(folded_quote, folded.text)
     if alignment.score < threshold or alignment.dest_end <= alignment.dest_start:
         return None
-    start, end = folded.span(alignment.dest_start, alignment.dest_end)
-    start, end = _expand_to_words(text, start, end)
-    if end <= start:
+    # The alignment is a window of characters; refine it to the best run of whole words near it.
+    near_start, near_end = folded.span(alignment.dest_start, alignment.dest_end)
+    words = [match.span() for match in WORD.finditer(text)]
+    inside = [i for i, (start, end) in enumerate(words) if end > near_start and start < near_end]
+    if not inside:
         return None
-    return text[start:end], alignment.score
+    wanted = len(folded_quote.split())
+    first_choices = range(max(0, inside[0] - 2), min(len(words), inside[0] + 3))
+    best = None
+    for first in first_choices:
+        for last in range(first + max(0, wanted - 3), min(len(words), first + wanted + 2)):
+            start, end = _strip_punctuation(text, words[first][0], words[last][1], folded_quote)
+            if end <= start:
+                continue
+            score = fuzz.ratio(folded_quote, fold(text[start:end]).text)
+            if best is None or score > best[0]:
+                best = (score, start, end)
+    if best is None or best[0] < threshold:
+        return None
+    score, start, end = best
+    return text[start:end], score
 
 
 def _spans_description(spans):

@@ -1,0 +1,248 @@
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.test import TestCase
+
+from briefings.models import Briefing, Citation, Tag
+from sources.models import Passage
+
+from .factories import cite, make_briefing, make_source, passage
+
+PARAGRAPH = "Azerbaijan has suggested that it could fill the gap by transiting Azerbaijani gas across Ukraine."
+CURLY = "Azerbaijan is “a key partner in our efforts to move away from Russian fossil fuels,” she said."
+
+
+class BriefingSlugTests(TestCase):
+    def test_slug_made_from_title(self):
+        """A briefing saved without a slug gets one from its title."""
+        briefing = make_briefing(title="Gas flows through Baku")
+        self.assertEqual(briefing.slug, "gas-flows-through-baku")
+
+    def test_slug_made_unique(self):
+        """Two briefings with the same title get different slugs."""
+        make_briefing(title="Gas flows through Baku")
+        self.assertEqual(make_briefing(title="Gas flows through Baku").slug, "gas-flows-through-baku-2")
+
+    def test_slug_typed_by_editor_is_kept(self):
+        """A slug typed by the editor is not replaced."""
+        self.assertEqual(make_briefing(title="Gas", slug="energy-notes").slug, "energy-notes")
+
+    def test_title_without_latin_letters_still_gets_a_slug(self):
+        """A title that slugifies to nothing still yields a usable slug."""
+        self.assertEqual(make_briefing(title="Москва и Баку").slug, "briefing")
+
+
+class CitationVerificationTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.source = make_source(
+            PARAGRAPH, CURLY, "Share", "Gas flows west. Oil flows east. Gas flows west again.",
+            kinds={3: Passage.Kind.BOILERPLATE},
+        )
+        cls.paragraph = passage(cls.source, 1)
+        cls.curly = passage(cls.source, 2)
+        cls.boilerplate = passage(cls.source, 3)
+        cls.repeats = passage(cls.source, 4)
+
+    def setUp(self):
+        self.briefing = make_briefing("Claim.[^a]")
+
+    def test_exact_quote_is_stored_with_offsets_and_context(self):
+        """A correct quote is saved with its offsets and the words around it."""
+        citation = cite(self.briefing, self.paragraph, "it could fill the gap")
+        start = PARAGRAPH.index("it could fill the gap")
+        self.assertEqual((citation.start, citation.end), (start, start + len("it could fill the gap")))
+        self.assertEqual(citation.prefix, PARAGRAPH[:start][-32:])
+        self.assertEqual(citation.suffix, PARAGRAPH[citation.end:citation.end + 32])
+        self.assertEqual(citation.status, Citation.Status.OK)
+
+    def test_typed_quote_is_stored_as_the_source_prints_it(self):
+        """Straight quotes and odd spacing typed by the analyst are replaced by the source's exact words."""
+        citation = cite(self.briefing, self.curly, 'is "a key  partner in our efforts')
+        self.assertEqual(citation.quote, "is “a key partner in our efforts")
+
+    def test_quote_not_in_passage_is_refused_on_save(self):
+        """Saving a citation whose words are not in the passage raises, whatever the caller."""
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, self.paragraph, "it could close the gap")
+        self.assertIn("closest words", raised.exception.message_dict["quote"][0])
+        self.assertFalse(Citation.objects.exists())
+
+    def test_case_difference_is_refused(self):
+        """A quote with different capitals is not accepted."""
+        with self.assertRaises(ValidationError):
+            cite(self.briefing, self.paragraph, "It Could Fill the gap")
+
+    def test_short_and_empty_quotes_are_refused(self):
+        """Empty quotes and quotes under three words are refused with their own messages."""
+        for quote, words in (("", "empty"), ("the gap", "too short")):
+            with self.subTest(quote=quote), self.assertRaises(ValidationError) as raised:
+                Citation(briefing=self.briefing, passage=self.paragraph, quote=quote, label="a").full_clean()
+            self.assertIn(words, " ".join(raised.exception.message_dict["quote"]))
+
+    def test_boilerplate_passage_is_refused(self):
+        """A passage of page furniture cannot be cited."""
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, self.boilerplate, "Share this with friends")
+        self.assertIn("passage", raised.exception.message_dict)
+
+    def test_retired_passage_is_refused(self):
+        """A passage gone from the current source cannot be chosen for a new citation."""
+        Passage.objects.filter(pk=self.paragraph.pk).update(retired=True)
+        self.paragraph.refresh_from_db()
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, self.paragraph, "it could fill the gap")
+        self.assertIn("no longer in the current version", raised.exception.message_dict["passage"][0])
+
+    def test_duplicate_quote_needs_context(self):
+        """Words occurring twice are refused until the analyst gives words before or after them."""
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, self.repeats, "Gas flows west")
+        self.assertIn("2 times", raised.exception.message_dict["quote"][0])
+        citation = cite(self.briefing, self.repeats, "Gas flows west", prefix="Oil flows east.")
+        self.assertEqual(citation.start, self.repeats.text.rindex("Gas flows west"))
+
+    def test_saving_again_keeps_the_chosen_occurrence(self):
+        """Re-saving a citation of repeated words keeps the occurrence it was saved with."""
+        citation = cite(self.briefing, self.repeats, "Gas flows west", prefix="Oil flows east.")
+        citation.prefix = citation.suffix = ""
+        citation.note = "Second mention."
+        citation.save()
+        self.assertEqual(citation.start, self.repeats.text.rindex("Gas flows west"))
+
+    def test_database_refuses_end_before_start(self):
+        """The database itself refuses a citation whose end is not after its start."""
+        citation = cite(self.briefing, self.paragraph, "it could fill the gap")
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Citation.objects.filter(pk=citation.pk).update(end=citation.start)
+
+    def test_database_refuses_a_repeated_label(self):
+        """Two citations of one briefing cannot share a label, even written behind the model's back."""
+        cite(self.briefing, self.paragraph, "it could fill the gap")
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Citation.objects.bulk_create(
+                [Citation(briefing=self.briefing, passage=self.paragraph, quote="x y z", start=0, end=5, label="a")]
+            )
+
+
+class MarkerMatchTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.paragraph = passage(make_source(PARAGRAPH), 1)
+
+    def test_matching_markers_and_citations_are_valid(self):
+        """A body whose markers all resolve and whose citations are all used passes validation."""
+        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        cite(briefing, self.paragraph, "it could fill the gap", label="gas")
+        briefing.full_clean()
+        self.assertEqual(briefing.citation_problems(), [])
+
+    def test_unknown_marker_is_named(self):
+        """A marker without a citation fails validation with an error naming the marker."""
+        briefing = make_briefing("Gas may come from Baku.[^gas] And more.[^oil]")
+        cite(briefing, self.paragraph, "it could fill the gap", label="gas")
+        with self.assertRaises(ValidationError) as raised:
+            briefing.full_clean()
+        self.assertEqual(len(raised.exception.messages), 1)
+        self.assertIn("[^oil]", raised.exception.messages[0])
+
+    def test_unused_citation_is_named(self):
+        """A citation no marker uses fails validation with an error naming the citation."""
+        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        cite(briefing, self.paragraph, "it could fill the gap", label="gas")
+        cite(briefing, self.paragraph, "transiting Azerbaijani gas across", label="transit")
+        with self.assertRaises(ValidationError) as raised:
+            briefing.full_clean()
+        self.assertIn("“transit”", raised.exception.messages[0])
+
+    def test_markers_in_code_are_not_markers(self):
+        """A marker shown as code in the body needs no citation."""
+        briefing = make_briefing("Write `[^label]` to cite.")
+        self.assertEqual(briefing.citation_problems(), [])
+
+    def test_pending_labels_replace_saved_citations(self):
+        """A form saving citations with the briefing has its markers checked against those citations."""
+        briefing = make_briefing("Gas.[^new]")
+        briefing.pending_citation_labels = ["new"]
+        briefing.full_clean()
+
+
+class RenderingOnSaveTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.paragraph = passage(make_source(PARAGRAPH, slug="gas-article"), 1)
+
+    def test_body_html_rendered_on_save(self):
+        """Saving a briefing stores its HTML, so pages never render Markdown."""
+        briefing = make_briefing("Some *emphasis*.")
+        self.assertIn("<em>emphasis</em>", Briefing.objects.get(pk=briefing.pk).body_html)
+
+    def test_adding_a_citation_renders_its_footnote(self):
+        """A citation saved after the briefing shows up in the stored HTML straight away."""
+        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        self.assertNotIn('id="fn-1"', briefing.body_html)
+        citation = cite(briefing, self.paragraph, "it could fill the gap", label="gas")
+        html = Briefing.objects.get(pk=briefing.pk).body_html
+        self.assertIn('id="fn-1"', html)
+        self.assertIn(f"/sources/gas-article/?cite={citation.pk}#p-1", html)
+
+    def test_deleting_a_citation_removes_its_footnote(self):
+        """Removing a citation takes its footnote out of the stored HTML."""
+        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        citation = cite(briefing, self.paragraph, "it could fill the gap", label="gas")
+        citation.delete()
+        self.assertNotIn('id="fn-1"', Briefing.objects.get(pk=briefing.pk).body_html)
+
+    def test_refreshing_does_not_touch_updated_at(self):
+        """Re-rendering the HTML is not an edit: the briefing's updated time stays."""
+        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        before = Briefing.objects.get(pk=briefing.pk).updated_at
+        cite(briefing, self.paragraph, "it could fill the gap", label="gas")
+        self.assertEqual(Briefing.objects.get(pk=briefing.pk).updated_at, before)
+
+
+class TagTests(TestCase):
+    def test_tags_ignore_case_in_any_order(self):
+        """"Energy" and "energy" are one tag whichever is typed first."""
+        first, second = make_briefing(), make_briefing()
+        first.tags.add("energy")
+        second.tags.add("Energy")
+        first.tags.add("ENERGY")
+        self.assertEqual(Tag.objects.count(), 1)
+        self.assertEqual(list(second.tags.names()), ["energy"])
+
+    def test_both_spellings_at_once_make_one_tag(self):
+        """Typing both spellings in one go still makes a single tag."""
+        briefing = make_briefing()
+        briefing.tags.set(["Energy", "energy"])
+        self.assertEqual(briefing.tags.count(), 1)
+
+    def test_tag_with_other_case_is_refused_by_validation(self):
+        """Creating a tag that differs only in case from an existing one is refused with a message."""
+        Tag.objects.create(name="Energy")
+        with self.assertRaises(ValidationError) as raised:
+            Tag(name="ENERGY", slug="energy-2").full_clean()
+        self.assertIn("ignore case", str(raised.exception))
+
+    def test_tags_have_slugs(self):
+        """A new tag gets a slug for its URL."""
+        briefing = make_briefing()
+        briefing.tags.add("South Caucasus")
+        self.assertEqual(Tag.objects.get().slug, "south-caucasus")
+
+    def test_merge_moves_briefings_and_deletes_the_others(self):
+        """Merging moves every briefing to the kept tag, once, and deletes the merged tags."""
+        both, only_gas, only_lng = make_briefing(), make_briefing(), make_briefing()
+        both.tags.add("Energy", "Gas")
+        only_gas.tags.add("Gas", "LNG")
+        only_lng.tags.add("LNG")
+        energy = Tag.objects.get(name="Energy")
+        merged = list(Tag.objects.exclude(pk=energy.pk))
+        # Inside a savepoint: one read of the taggings, one update of those that move, then deleting
+        # the merged tags (read them, read and delete their leftover taggings, delete them). The count
+        # does not depend on how many briefings carry the tags.
+        with self.assertNumQueries(8):
+            moved = energy.merge(merged)
+        self.assertEqual(moved, 2)
+        self.assertEqual(list(Tag.objects.values_list("name", flat=True)), ["Energy"])
+        for briefing in (both, only_gas, only_lng):
+            self.assertEqual(list(briefing.tags.names()), ["Energy"])

@@ -1,0 +1,117 @@
+from django.test import SimpleTestCase
+from hypothesis import given
+from hypothesis import strategies as st
+
+from briefings import quotes
+
+TEXT = (
+    "“There is a saying that the only winner of the Ukraine war is Azerbaijan,” said Shujaat Ahmadzada, "
+    "an independent researcher — and Moscow’s focus on the war has created flexibility for Baku."
+)
+
+
+class LocateTests(SimpleTestCase):
+    def test_exact_quote_returns_its_offsets(self):
+        """A quote pasted exactly is found at its place in the passage."""
+        match = quotes.locate(TEXT, "the only winner of the Ukraine war")
+        self.assertEqual(TEXT[match.start:match.end], "the only winner of the Ukraine war")
+        self.assertEqual(match.quote, "the only winner of the Ukraine war")
+
+    def test_whitespace_runs_are_tolerated(self):
+        """Line breaks and double spaces from a pasted quote do not stop it being found."""
+        match = quotes.locate(TEXT, "the only  winner\nof the\tUkraine war")
+        self.assertEqual(match.quote, "the only winner of the Ukraine war")
+
+    def test_straight_quotes_and_apostrophes_match_typographic_ones(self):
+        """Straight quote marks match curly ones, and what is stored is the source's curly text."""
+        match = quotes.locate(TEXT, "Azerbaijan,\" said Shujaat")
+        self.assertEqual(match.quote, "Azerbaijan,” said Shujaat")
+        self.assertEqual(quotes.locate(TEXT, "and Moscow's focus on").quote, "and Moscow’s focus on")
+
+    def test_hyphens_match_dashes_with_or_without_spaces(self):
+        """An em dash typed as a hyphen or as two hyphens still matches."""
+        for typed in ("researcher - and Moscow’s", "researcher--and Moscow’s", "researcher—and Moscow’s"):
+            with self.subTest(typed=typed):
+                self.assertEqual(quotes.locate(TEXT, typed).quote, "researcher — and Moscow’s")
+
+    def test_case_is_not_ignored(self):
+        """Different capitals are a different quote, and the message shows the passage's words."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(TEXT, "The Only Winner of the Ukraine war")
+        self.assertEqual(raised.exception.code, "not_found")
+        self.assertIn("the only winner of the Ukraine war", str(raised.exception))
+
+    def test_near_miss_names_the_closest_words(self):
+        """A misspelt quote is refused with the closest words of the passage as a suggestion."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(TEXT, "the only winner of the Ukrainian war is Azerbaijan")
+        self.assertEqual(raised.exception.suggestion, "the only winner of the Ukraine war is Azerbaijan")
+
+    def test_unrelated_words_are_refused_without_suggestion(self):
+        """Words with nothing close in the passage are refused and no suggestion is made up."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(TEXT, "tariffs on imported steel rose sharply")
+        self.assertIsNone(raised.exception.suggestion)
+
+    def test_empty_quote_is_refused(self):
+        """An empty quote is refused with its own message."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(TEXT, "   ")
+        self.assertEqual(raised.exception.code, "empty")
+
+    def test_fewer_than_three_words_is_refused(self):
+        """A two-word quote is too short to mean anything and is refused."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(TEXT, "Ukraine war")
+        self.assertEqual(raised.exception.code, "too_short")
+
+
+class DuplicateTests(SimpleTestCase):
+    PASSAGE = "Gas flows west. Oil flows east. Gas flows west again."
+
+    def test_repeated_quote_needs_disambiguation(self):
+        """Words that occur twice are refused until the analyst says which occurrence is meant."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(self.PASSAGE, "Gas flows west")
+        self.assertEqual(raised.exception.code, "ambiguous")
+        self.assertIn("2 times", str(raised.exception))
+
+    def test_offset_chooses_the_occurrence(self):
+        """Giving the offset of the second occurrence picks it."""
+        second = self.PASSAGE.rindex("Gas flows west")
+        self.assertEqual(quotes.locate(self.PASSAGE, "Gas flows west", start=second).start, second)
+
+    def test_prefix_chooses_the_occurrence(self):
+        """Giving the words before the quote picks the occurrence they precede."""
+        match = quotes.locate(self.PASSAGE, "Gas flows west", prefix="Oil flows east. ")
+        self.assertEqual(match.start, self.PASSAGE.rindex("Gas flows west"))
+
+    def test_suffix_chooses_the_occurrence(self):
+        """Giving the words after the quote picks the occurrence they follow."""
+        self.assertEqual(quotes.locate(self.PASSAGE, "Gas flows west", suffix=". Oil").start, 0)
+
+    def test_context_is_stored_around_the_match(self):
+        """The stored prefix and suffix are the characters just around the quote."""
+        match = quotes.locate(TEXT, "the only winner of the Ukraine war")
+        self.assertTrue(TEXT[:match.start].endswith(match.prefix))
+        self.assertTrue(TEXT[match.end:].startswith(match.suffix))
+        self.assertEqual(len(match.prefix), min(quotes.CONTEXT_CHARS, match.start))
+
+
+words = st.lists(st.sampled_from(["gas", "oil", "Baku", "Moscow’s", "“deal”", "—", "rail", "route"]), min_size=3)
+
+
+class PropertyTests(SimpleTestCase):
+    @given(words, st.data())
+    def test_any_stretch_of_words_is_found_exactly(self, passage_words, data):
+        """Any run of three or more words of a passage is found, and the stored words are the source's own."""
+        text = " ".join(passage_words)
+        start = data.draw(st.integers(0, len(passage_words) - 3))
+        end = data.draw(st.integers(start + 3, len(passage_words)))
+        quote = " ".join(passage_words[start:end]).replace("’", "'").replace("—", "-")
+        if quotes.word_count(quote) < quotes.MIN_WORDS:
+            return
+        spans = quotes.find_all(text, quote)
+        self.assertTrue(spans)
+        for span_start, span_end in spans:
+            self.assertEqual(quotes.fold(text[span_start:span_end]).text, quotes.fold(quote).text)
