@@ -67,7 +67,12 @@ class CitationInline(admin.StackedInline):
 
     def get_queryset(self, request):
         # Everything a row shows comes with the citations, whatever their number.
-        return super().get_queryset(request).select_related("passage__source", "previous_passage__source")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("passage__source", "previous_passage__source")
+            .defer("passage__source__text", "previous_passage__source__text")
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "passage":
@@ -112,15 +117,15 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         css = {"all": ["briefings/admin.css"]}
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                citation_total=Count("citations", distinct=True),
-                orphaned_total=Count("citations", filter=Q(citations__status=Status.ORPHANED), distinct=True),
-            )
-            .prefetch_related("authors", "tags")
-        )
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match is None or match.url_name != f"{self.opts.app_label}_{self.opts.model_name}_changelist":
+            return queryset
+        # What the list shows for every row, in a fixed number of queries.
+        return queryset.annotate(
+            citation_total=Count("citations", distinct=True),
+            orphaned_total=Count("citations", filter=Q(citations__status=Status.ORPHANED), distinct=True),
+        ).prefetch_related("authors", "tags")
 
     def get_changeform_initial_data(self, request):
         return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
