@@ -230,10 +230,10 @@ class RevisionPageTests(AdminTestCase):
             self.briefing.save()
             workflow.record_edit(self.briefing, self.analyst)
         url = reverse("admin:briefings_briefing_revisions", args=[self.briefing.pk])
-        # Session, user, the briefing as the admin's queryset loads it (with its
-        # authors and tags prefetched), the user's permissions (direct and
-        # group), revisions with their authors, and whether the user is an author.
-        with self.assertNumQueries(9):
+        # Session, user, the briefing (the admin prefetches authors and tags only
+        # for its list), the user's permissions (direct and group), revisions
+        # with their authors, and whether the user is an author.
+        with self.assertNumQueries(7):
             self.client.get(url)
 
     def test_compare_shows_changed_words(self):
