@@ -262,9 +262,9 @@ def load_sample_briefings(stdout, folder=None):
             action, warnings = _load(sample, passages, users)
             sources = len({citation.source for citation in sample.citations})
             stdout.write(
-                f"briefing  {action:<9} {sample.slug} ({len(sample.citations)} citations from {sources} sources)"
+                f"briefing  {action:<9} {sample.slug} ({len(sample.citations)} citations from {sources} sources)\n"
             )
             for warning in warnings:
-                stdout.write(f"briefing  warning   {sample.slug}: {warning}")
+                stdout.write(f"briefing  warning   {sample.slug}: {warning}\n")
             results.append((sample.slug, action))
     return results

@@ -102,11 +102,15 @@ def check_citation(citation, passages, now):
         citation.prefix, citation.suffix = quotes.context(new_passage.text, start, end)
         citation.status = Status.REANCHORED
         citation.reanchored_at = now
-        typography = " (spacing or typography differs)" if citation.quote != citation.previous_quote else ""
-        citation.status_reason = (
-            f"The source was imported again; the same words{typography} are now in paragraph "
-            f"{new_passage.ordinal} (they were in paragraph {passage.ordinal})."
-        )
+        typography = " (with different spacing or typography)" if citation.quote != citation.previous_quote else ""
+        if new_passage.ordinal == passage.ordinal:
+            where = f"its paragraph {passage.ordinal} was revised and still holds the same words{typography}"
+        else:
+            where = (
+                f"the same words{typography} moved from paragraph {passage.ordinal} "
+                f"to paragraph {new_passage.ordinal}"
+            )
+        citation.status_reason = f"Re-imported source: {where}. Check that they still support the briefing."
         return "reanchored"
 
     near = closest_changed_words(citation, passages)
