@@ -5,10 +5,15 @@ tags and citations, with who saved it and when. Revisions are never changed
 or removed; reverting copies an old revision back into the working copy,
 which then becomes a new revision through the review workflow.
 """
+import copy
 import difflib
 import re
 from dataclasses import dataclass, field
 
+from django.db import models
+from django.utils import timezone
+
+from .markdown import render_body
 from .models import Citation, Revision, RevisionCitation
 
 # What a citation is, for comparing revisions. Its re-anchoring status is
@@ -120,6 +125,70 @@ def restore(briefing, revision):
             order=old.order,
         )
     briefing.tags.set(revision.tag_names)
+
+
+# Published revisions after a source is imported again ---------------------
+
+# What re-anchoring may change in a published revision's citation: where its
+# words are, never which words they are (an orphan keeps its quote and place).
+LOCATION_FIELDS = ["passage", "start", "end", "quote", "prefix", "suffix", "status"]
+
+
+def _render_published(revision):
+    """The published revision's HTML with footnote links to where its words are now.
+
+    Links carry the id of the working copy's citation with the same label, as
+    the working copy's own HTML does, so the public site maps both the same way.
+    """
+    live = dict(Citation.objects.filter(briefing_id=revision.briefing_id).values_list("label", "pk"))
+    citations = []
+    for row in revision.citations.select_related("passage__source"):
+        shown = copy.copy(row)
+        shown.pk = live.get(row.label)
+        citations.append(shown)
+    return render_body(revision.body, citations)
+
+
+def refresh_published(source, *, reanchor_citations, now=None):
+    """Keep published revisions citing ``source`` true to it after a re-import or a change of title.
+
+    With ``reanchor_citations`` their citations follow their words exactly as
+    working copies' citations do (``reanchor.check_citation``); then their HTML
+    is rendered again so footnote numbers, paragraph links and source titles
+    are current. The words of a revision never change. Returns how many
+    revisions were rendered again.
+    """
+    from .reanchor import check_citation
+
+    revisions = list(
+        Revision.objects.filter(published_as__isnull=False, citations__passage__source=source).distinct()
+    )
+    if not revisions:
+        return 0
+    if reanchor_citations:
+        now = now or timezone.now()
+        passages = list(source.passages.citable().order_by("ordinal"))
+        rows = list(
+            RevisionCitation.objects.filter(revision__in=revisions, passage__source=source).select_related("passage")
+        )
+        for row in rows:
+            check_citation(row, passages, now)
+        RevisionCitation.objects.bulk_update(rows, LOCATION_FIELDS, batch_size=500)
+    for revision in revisions:
+        # Revisions are append-only for their content; only links to where the words sit are rewritten.
+        models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=_render_published(revision))
+    return len(revisions)
+
+
+def follow_reimport(sender, source, **kwargs):
+    """Receiver of ``sources.signals.source_text_changed``: published revisions follow their words too."""
+    refresh_published(source, reanchor_citations=True)
+
+
+def follow_source_saved(sender, instance, created, **kwargs):
+    """A source's title appears in footnotes, so published revisions citing it are rendered again."""
+    if not created:
+        refresh_published(instance, reanchor_citations=False)
 
 
 # Differences --------------------------------------------------------------

@@ -1,7 +1,10 @@
 from django.test import TestCase
 
 from briefings import revisions, workflow
-from briefings.models import Briefing, BriefingEvent, Revision
+from briefings.models import Briefing, BriefingEvent, Citation, Revision
+from sources.importer import import_sources
+from sources.models import Passage
+from sources.tests.factories import TemporaryFolder
 
 from .workflow_factories import add_citation, fresh, make_briefing, make_passage, make_user, reviewed
 
@@ -177,3 +180,88 @@ class RevertTests(TestCase):
         other = make_briefing(self.analyst, self.passage)
         with self.assertRaisesMessage(workflow.WorkflowError, "another briefing"):
             workflow.revert(briefing, self.analyst, other.revisions.get())
+
+
+REIMPORTED = """Baku signs a transit deal
+
+Officials in Baku signed a transit agreement on Monday after months of talks.
+
+The agreement covers rail freight between Russia and Iran through Azerbaijan.
+"""
+MANIFEST = """[sources."deal.txt"]
+slug = "transit-deal"
+title = "Baku signs a transit deal"
+"""
+
+
+class PublishedRevisionReimportTests(TestCase):
+    """Readers' footnotes keep pointing at the cited words when a source is imported again."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+
+    def setUp(self):
+        self.folder = TemporaryFolder(self)
+        self.folder.write("sources.toml", MANIFEST)
+        self.import_text(REIMPORTED)
+        passage = Passage.objects.current().get(source__slug="transit-deal", ordinal=2)
+        self.briefing = make_briefing(self.analyst, passage)
+        workflow.submit(self.briefing, self.analyst)
+        workflow.approve(self.briefing, self.editor)
+        workflow.publish(self.briefing, self.editor)
+
+    def import_text(self, text):
+        self.folder.write("deal.txt", text)
+        return import_sources([self.folder.path])
+
+    def published(self):
+        return fresh(self.briefing).published_revision
+
+    def test_paragraph_moved_down_updates_the_footnote_link(self):
+        """A paragraph inserted above the quote moves the published footnote's link to the new number."""
+        self.assertIn("#p-2", self.published().body_html)
+        self.import_text(REIMPORTED.replace("transit deal\n", "transit deal\n\nA new first paragraph.\n"))
+        revision = self.published()
+        self.assertIn("#p-3", revision.body_html)
+        self.assertNotIn("#p-2", revision.body_html)
+        row = revision.citations.get()
+        self.assertEqual((row.passage.ordinal, row.status), (3, Citation.Status.OK))
+
+    def test_rewritten_paragraph_reanchors_published_citation(self):
+        """Words that moved within a rewritten paragraph are followed by the published revision too."""
+        self.import_text(REIMPORTED.replace(
+            "Officials in Baku signed a transit agreement on Monday after months of talks.",
+            "After months of talks, officials in Baku signed a transit agreement on Monday.",
+        ))
+        row = self.published().citations.select_related("passage").get()
+        self.assertEqual(row.status, Citation.Status.REANCHORED)
+        self.assertFalse(row.passage.retired)
+        self.assertEqual(row.passage.text[row.start:row.end], "signed a transit agreement")
+
+    def test_removed_words_orphan_published_citation_but_keep_it(self):
+        """Words gone from the source orphan the published citation; its quote and text stay as published."""
+        body = self.published().body
+        self.import_text(REIMPORTED.replace("signed a transit agreement", "agreed a transit framework"))
+        revision = self.published()
+        row = revision.citations.get()
+        self.assertEqual((row.status, row.quote), (Citation.Status.ORPHANED, "signed a transit agreement"))
+        self.assertEqual(revision.body, body)
+
+    def test_footnote_links_keep_the_working_copys_citation_id(self):
+        """Rendered again, the published footnote still links with the id the public site maps."""
+        citation = self.briefing.citations.get()
+        self.import_text(REIMPORTED.replace("transit deal\n", "transit deal\n\nA new first paragraph.\n"))
+        self.assertIn(f"?cite={citation.pk}#p-3", self.published().body_html)
+
+    def test_earlier_revisions_are_not_touched(self):
+        """Only the revision readers see follows the source; history stays as it was."""
+        self.briefing.title = "Later title"
+        self.briefing.save()
+        workflow.record_edit(self.briefing, self.analyst)
+        draft = self.briefing.revisions.order_by("-number").first()
+        html = draft.body_html
+        self.import_text(REIMPORTED.replace("transit deal\n", "transit deal\n\nA new first paragraph.\n"))
+        draft.refresh_from_db()
+        self.assertEqual(draft.body_html, html)
