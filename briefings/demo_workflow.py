@@ -4,8 +4,8 @@
 briefings and the demo accounts. Briefings are taken in order of creation and
 left, in turn: published with a correction, in review, draft, published, with
 changes requested, and published for any beyond. Every step goes through
-``briefings.workflow`` with the demo accounts, so the event log, revisions and
-notifications are those of real use. A briefing that already has a review
+``briefings.workflow`` with the demo accounts, so the event log and revisions
+are those of real use; no mail is sent for these steps. A briefing that already has a review
 record is left as it is, so running the demo again changes nothing.
 """
 import secrets
@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from . import revisions, workflow
+from . import notifications, revisions, workflow
 from .models import Briefing
 
 PLAN = ["corrected", "in_review", "draft", "published", "changes_requested"]
@@ -81,7 +81,7 @@ def apply_demo_workflow(stdout):
     """Move each sample briefing without a review record to its demo state; print one line per briefing."""
     analyst = _account("analyst")
     editors = [_account("editor"), None, _account("admin")]
-    with transaction.atomic():
+    with transaction.atomic(), notifications.muted():
         editors[1] = _second_editor(stdout)
         briefings = list(Briefing.objects.order_by("created_at", "pk"))
         for index, briefing in enumerate(briefings):
@@ -96,6 +96,9 @@ def apply_demo_workflow(stdout):
                 raise CommandError(f"{briefing.slug}: cannot be taken to {stage}: {refusal}") from None
             label = "published, with a correction" if target == "corrected" else briefing.get_status_display().lower()
             stdout.write(f"workflow  {briefing.slug}: {label}")
+        if not briefings:
+            stdout.write("workflow  no briefings to take through review")
+            return
         counts = {status.label.lower(): 0 for status in Briefing.Status}
         for status in Briefing.objects.values_list("status", flat=True):
             counts[Briefing.Status(status).label.lower()] += 1

@@ -6,6 +6,9 @@ are sent after the transaction that made the change commits, so a step that
 failed never sends mail. The backend comes from settings: the console locally,
 SMTP when EMAIL_HOST is set.
 """
+import threading
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
@@ -13,6 +16,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 EDITOR_GROUP = "Editor"
+
+_state = threading.local()
+
+
+@contextmanager
+def muted():
+    """Schedule no mail for workflow steps taken inside the block (loading demo data is not news)."""
+    previous = getattr(_state, "muted", False)
+    _state.muted = True
+    try:
+        yield
+    finally:
+        _state.muted = previous
+
+
+def is_muted():
+    return getattr(_state, "muted", False)
 
 
 def admin_link(briefing):

@@ -277,7 +277,8 @@ def _move(briefing, row, user, action, to_state, *, comment="", revision=None, *
 
 
 def _after_commit(function, *args):
-    transaction.on_commit(lambda: function(*args))
+    if not notifications.is_muted():
+        transaction.on_commit(lambda: function(*args))
 
 
 def submit(briefing, user):

@@ -1,6 +1,7 @@
 from io import StringIO
 
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.management.base import CommandError
 from django.test import TestCase
 
@@ -73,3 +74,9 @@ class DemoWorkflowTests(TestCase):
         get_user_model().objects.filter(username="editor").delete()
         with self.assertRaisesMessage(CommandError, "'editor' is missing"):
             self.run_demo()
+
+    def test_demo_sends_no_mail(self):
+        """Loading the demo does not email the demo accounts about every sample."""
+        with self.captureOnCommitCallbacks(execute=True):
+            self.run_demo()
+        self.assertEqual(mail.outbox, [])

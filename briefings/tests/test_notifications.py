@@ -4,7 +4,7 @@ from django.core import mail
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from briefings import workflow
+from briefings import notifications, workflow
 
 from .workflow_factories import make_briefing, make_user, reviewed
 
@@ -87,3 +87,11 @@ class NotificationTests(TestCase):
         with self.captureOnCommitCallbacks(execute=False) as callbacks:
             workflow.submit(briefing, self.analyst)
         self.assertEqual((mail.outbox, len(callbacks)), ([], 1))
+
+    def test_muted_steps_send_nothing(self):
+        """Steps taken while notifications are muted (loading the demo) send no mail."""
+        briefing = make_briefing(self.analyst)
+        with self.captureOnCommitCallbacks(execute=True), notifications.muted():
+            workflow.submit(briefing, self.analyst)
+        self.assertEqual(mail.outbox, [])
+        self.assertFalse(notifications.is_muted())
