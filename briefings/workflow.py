@@ -349,6 +349,8 @@ def publish(briefing, user, *, at=None, correction=None, minor=False):
         else:
             if correction or minor:
                 raise WorkflowError("Readers have not seen this briefing yet, so there is nothing to correct.")
+            if at is not None and timezone.is_naive(at):
+                raise WorkflowError("Give the publication time with its time zone.")
             if at is not None and at <= now:
                 raise WorkflowError("Choose a publication time in the future, or leave it empty to publish now.")
             fields["published_at"] = fields["public_updated_at"] = at or now

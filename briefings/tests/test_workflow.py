@@ -422,6 +422,12 @@ class SchedulingTests(TestCase):
             workflow.publish(briefing, self.editor, at=timezone.now() - datetime.timedelta(hours=1))
         self.assertEqual(fresh(briefing).status, Status.APPROVED)
 
+    def test_schedule_without_time_zone_is_refused(self):
+        """A publication time that could mean several moments is refused."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        with self.assertRaisesMessage(WorkflowError, "time zone"):
+            workflow.publish(briefing, self.editor, at=datetime.datetime(2099, 1, 1, 9, 0))
+
     def test_unpublish_takes_briefing_off_the_schedule(self):
         """Cancelling a schedule returns the briefing to approved and it never appears."""
         briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
