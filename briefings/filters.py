@@ -6,6 +6,8 @@ source), ``author=<username>``, ``published_after`` / ``published_before``
 ever list what published briefings use, so a draft's tag or source never
 appears in the form.
 """
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
@@ -49,10 +51,20 @@ class AuthorFilter(django_filters.ModelChoiceFilter):
 
 
 class DateInput(forms.DateInput):
+    """A date picker. Text that is not a date is not echoed back: the field's error says what was wrong."""
+
     input_type = "date"
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                return None
+        return super().format_value(value)
 
 
 class BriefingFilter(django_filters.FilterSet):

@@ -38,5 +38,11 @@ def jsonld(data):
 
 
 @register.filter
+def machine_time(value):
+    """A datetime attribute value: to the second, with its offset (HTML allows at most three decimals)."""
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+@register.filter
 def display_name(user):
     return user.get_full_name() or user.get_username()
