@@ -21,14 +21,24 @@ class LoadDemoTests(TestCase):
         out = load_demo()
         self.assertEqual(Source.objects.count(), 5)
         users = get_user_model().objects.order_by("username")
-        self.assertEqual([u.username for u in users], ["admin", "analyst", "editor"])
+        self.assertEqual([u.username for u in users], ["admin", "analyst", "editor", "editor2"])
         self.assertTrue(users.get(username="admin").is_superuser)
         self.assertEqual(list(users.get(username="editor").groups.values_list("name", flat=True)), ["Editor"])
         for line in out.splitlines():
             if line.startswith("account") and "password:" in line:
                 username, password = line.split()[1], line.split()[-1]
                 self.assertTrue(users.get(username=username).check_password(password))
-        self.assertEqual(out.count("password:"), 3)
+        self.assertEqual(out.count("password:"), 4)
+
+    def test_leaves_sample_briefings_in_several_workflow_states(self):
+        """The demo shows the review workflow: published, in review and draft briefings, one corrected."""
+        from briefings.models import Briefing, Correction
+
+        load_demo()
+        statuses = set(Briefing.objects.values_list("status", flat=True))
+        self.assertTrue({"published", "in_review", "draft"} <= statuses)
+        self.assertTrue(Correction.objects.filter(kind="correction").exists())
+        self.assertTrue(Briefing.objects.published().exists())
 
     def test_second_run_changes_nothing_and_keeps_passwords(self):
         """Running the demo loader again is harmless."""

@@ -4,7 +4,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from briefings.demo import load_sample_briefings
+from briefings.demo_workflow import apply_demo_workflow
 from sources.importer import ImportFailed, default_seed_dir, import_sources
 
 DEMO_ACCOUNTS = [
@@ -17,8 +20,9 @@ DEMO_ACCOUNTS = [
 
 class Command(BaseCommand):
     help = (
-        "Load the demo: import the seed articles and create demo accounts (admin, analyst, editor). "
-        "Idempotent. Refuses to create accounts when DJANGO_DEBUG is off."
+        "Load the demo: import the seed articles, create demo accounts (admin, analyst, editor), load the "
+        "sample briefings and take them through review. Idempotent and all-or-nothing. "
+        "Refuses to run when DJANGO_DEBUG is off."
     )
 
     def add_arguments(self, parser):
@@ -31,15 +35,18 @@ class Command(BaseCommand):
     def handle(self, *args, reset_passwords=False, **options):
         if not settings.DEBUG:
             raise CommandError("load_demo creates accounts with known passwords; it runs only with DJANGO_DEBUG=1.")
-        try:
-            results = import_sources([default_seed_dir()])
-        except ImportFailed as failure:
-            for problem in failure.problems:
-                self.stderr.write(f"error: {problem}")
-            raise CommandError("the seed articles could not be imported; nothing was loaded.") from None
-        for result in results:
-            self.stdout.write(result.describe())
-        self.create_accounts(reset_passwords)
+        with transaction.atomic():
+            try:
+                results = import_sources([default_seed_dir()])
+            except ImportFailed as failure:
+                for problem in failure.problems:
+                    self.stderr.write(f"error: {problem}")
+                raise CommandError("the seed articles could not be imported; nothing was loaded.") from None
+            for result in results:
+                self.stdout.write(result.describe())
+            self.create_accounts(reset_passwords)
+            load_sample_briefings(self.stdout)
+            apply_demo_workflow(self.stdout)
 
     def create_accounts(self, reset_passwords):
         User = get_user_model()
@@ -49,7 +56,7 @@ class Command(BaseCommand):
                 defaults={"is_staff": True, "is_superuser": is_superuser, "email": f"{username}@example.com"},
             )
             if group_name:
-                user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+                user.groups.add(Group.objects.get(name=group_name))
             if created or reset_passwords:
                 password = secrets.token_urlsafe(12)
                 user.set_password(password)
