@@ -7,6 +7,8 @@ newer revision under review never shows. Tags and authors are read from the
 briefing itself: tags are the editors' classification (a merge applies at
 once everywhere) and the byline is not part of a revision.
 """
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
@@ -109,32 +111,62 @@ def cited_by(source, now=None):
     return cited
 
 
+@dataclass(frozen=True)
+class Highlight:
+    """Words to mark on a source page, and the public briefing that quotes them."""
+
+    passage_id: int
+    quote: str
+    start: int
+    end: int
+    briefing_url: str
+    briefing_title: str
+
+
 def citation_to_highlight(source, cite, now=None):
-    """The published citation that ``?cite=<id>`` on this source's page stands for, or None.
+    """What ``?cite=<id>`` on this source's page should mark, or None.
 
     Footnote links carry the id of the citation row the body was rendered
     with. Readers must only ever see words of a *published* revision, so the
     id is mapped through its label to the published revision of a briefing
     that has a public page, and quote, offsets and passage are read from there.
-    A draft's citation, or one whose briefing no longer cites this source,
-    highlights nothing.
+    If the source has been imported again since, and the passage was retired,
+    the citation's re-anchored location is used, but only when it still quotes
+    the very same words. A draft's citation highlights nothing.
     """
     try:
         cite_id = int(cite)
     except (TypeError, ValueError):
         return None
-    working = Citation.objects.filter(pk=cite_id).values("briefing_id", "label").first() if cite_id > 0 else None
+    working = (
+        Citation.objects.filter(pk=cite_id).select_related("passage").first() if 0 < cite_id < 2**63 else None
+    )
     if working is None:
         return None
-    return (
+    published = (
         RevisionCitation.objects.filter(
-            revision__published_as__in=Briefing.objects.public_pages(now).filter(pk=working["briefing_id"]),
-            label=working["label"],
+            revision__published_as__in=Briefing.objects.public_pages(now).filter(pk=working.briefing_id),
+            label=working.label,
             passage__source=source,
-            passage__retired=False,
         )
         .select_related("passage", "revision__briefing")
         .first()
+    )
+    if published is None:
+        return None
+    located = published
+    if published.passage.retired:
+        same_words = " ".join(working.quote.split()) == " ".join(published.quote.split())
+        if not (same_words and working.passage.source_id == source.pk and not working.passage.retired):
+            return None
+        located = working
+    return Highlight(
+        passage_id=located.passage_id,
+        quote=located.quote,
+        start=located.start,
+        end=located.end,
+        briefing_url=published.revision.briefing.get_absolute_url(),
+        briefing_title=published.revision.title,
     )
 
 

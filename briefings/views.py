@@ -86,16 +86,13 @@ class PublicSourceDetailView(SourceDetailView):
         passages = list(context["passages"])
         cited = public.cited_by(self.object)
         highlight = public.citation_to_highlight(self.object, self.request.GET.get("cite"))
+        marked = None
         for passage in passages:
             passage.cited_by = cited.get(passage.pk, [])
             if highlight is not None and highlight.passage_id == passage.pk:
                 passage.highlight = metadata.split_for_highlight(passage.text, highlight)
-        context.update(
-            passages=passages,
-            highlight=highlight if highlight is not None and any(getattr(p, "highlight", None) for p in passages)
-            else None,
-            cited_count=len(cited),
-        )
+                marked = highlight if passage.highlight else None
+        context.update(passages=passages, highlight=marked, cited_count=len(cited))
         return context
 
 

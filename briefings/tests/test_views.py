@@ -6,6 +6,9 @@ import time_machine
 
 from briefings import workflow
 from briefings.models import Briefing, Citation
+from sources.importer import import_sources
+from sources.models import Source
+from sources.tests.factories import TemporaryFolder
 
 from .site_factories import Newsroom, PublicSiteTestCase, make_source, passage
 
@@ -336,6 +339,43 @@ class SourcePageTests(PublicSiteTestCase):
         with self.assertNumQueries(4):
             response = self.client.get(self.source.get_absolute_url())
         self.assertEqual(len(response.context["passages"][1].cited_by), 3)
+
+
+class HighlightAfterReimportTests(PublicSiteTestCase):
+    """A source imported again after publication: footnote links keep landing on the same words."""
+
+    MANIFEST = '[sources."article.txt"]\nslug = "transit-talks"\ntitle = "Transit talks"\n'
+
+    def setUp(self):
+        super().setUp()
+        self.folder = TemporaryFolder(self)
+        self.folder.write("sources.toml", self.MANIFEST)
+        self.write_article("Officials in Baku signed a transit agreement on Monday after months of talks.")
+        self.source = Source.objects.get(slug="transit-talks")
+        self.newsroom = Newsroom()
+        self.briefing = self.newsroom.published(
+            [(self.source.passages.get(ordinal=2), "signed a transit agreement on Monday")], title="Deal signed"
+        )
+        self.citation = self.briefing.citations.get()
+        self.url = f"{self.source.get_absolute_url()}?cite={self.citation.pk}"
+
+    def write_article(self, second_line):
+        self.folder.write("article.txt", f"Transit talks\n{second_line}\nMoscow reacted cautiously to the news.\n")
+        import_sources([self.folder.path])
+
+    def test_words_moved_to_a_changed_paragraph_are_still_highlighted(self):
+        """The paragraph was reworded around the quote; the same words are marked where they now are."""
+        self.write_article("On Monday, officials in Baku signed a transit agreement on Monday, ending talks.")
+        response = self.client.get(self.url)
+        marked = '<mark class="cited-quote" id="cited-quote">signed a transit agreement on Monday</mark>'
+        self.assertContains(response, marked)
+
+    def test_quoted_words_that_changed_are_not_highlighted_elsewhere(self):
+        """If the quoted words themselves changed, nothing is marked rather than the wrong words."""
+        self.write_article("Officials in Baku initialled a transit agreement on Tuesday after months of talks.")
+        response = self.client.get(self.url)
+        self.assertNotContains(response, "<mark")
+        self.assertContains(response, "cannot be highlighted")
 
 
 class TagPageTests(PublicSiteTestCase):
