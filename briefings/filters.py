@@ -69,14 +69,6 @@ class DateInput(forms.DateInput):
 
 class BriefingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Words", method="filter_words", max_length=200)
-    tag = django_filters.ModelMultipleChoiceFilter(
-        label="Tags",
-        queryset=_tags,
-        to_field_name="slug",
-        method="filter_tags",
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Briefings with any of the chosen tags.",
-    )
     source = SourceFilter(
         label="Cites the source",
         queryset=_sources,
@@ -97,10 +89,18 @@ class BriefingFilter(django_filters.FilterSet):
     published_before = django_filters.DateFilter(
         label="Published on or before", field_name="published_at", lookup_expr="date__lte", widget=DateInput
     )
+    tag = django_filters.ModelMultipleChoiceFilter(
+        label="Tags",
+        queryset=_tags,
+        to_field_name="slug",
+        method="filter_tags",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Briefings with any of the chosen tags.",
+    )
 
     class Meta:
         model = Briefing
-        fields = ["q", "tag", "source", "author", "published_after", "published_before"]
+        fields = ["q", "source", "author", "published_after", "published_before", "tag"]
 
     def filter_words(self, queryset, name, value):
         value = value.strip()
