@@ -17,6 +17,7 @@ database. Old entries expire on their own.
 """
 import datetime
 import hashlib
+import logging
 from dataclasses import dataclass
 from functools import wraps
 
@@ -30,6 +31,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "public-state-generation"
 PAGE_KEY_PREFIX = "public-page"
@@ -99,7 +102,12 @@ def public_state(now=None):
     """The current public state: a version string, a Last-Modified time and the next scheduled publication."""
     now = now or timezone.now()
     rows = _state_rows(now)
-    generation = cache.get(GENERATION_KEY, 0)
+    try:
+        generation = cache.get(GENERATION_KEY, 0)
+    except Exception:
+        # Without the cache nothing can be cached, and no ETag may outlive an unseen edit.
+        logger.warning("Page cache unavailable; serving uncached pages.", exc_info=True)
+        generation = f"unavailable-{now.timestamp()}"
     summary = repr(sorted(rows.items())) + f"|{generation}"
     stamps = [rows[label][1] for label in ("public", "live", "corrections", "sources") if rows[label][1]]
     stamps = [stamp for stamp in stamps if stamp <= now]
@@ -119,12 +127,24 @@ def bump_generation():
 
     def bump():
         try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:
-            cache.set(GENERATION_KEY, 1, timeout=None)
+            try:
+                cache.incr(GENERATION_KEY)
+            except ValueError:
+                cache.set(GENERATION_KEY, 1, timeout=None)
+        except Exception:
+            logger.warning("Page cache unavailable; could not mark cached pages stale.", exc_info=True)
 
     bump()
     transaction.on_commit(bump)
+
+
+def _cache_call(method, *args):
+    """The page cache is an optimisation: when it fails, readers still get their page."""
+    try:
+        return method(*args)
+    except Exception:
+        logger.warning("Page cache unavailable; serving uncached pages.", exc_info=True)
+        return None
 
 
 def _page_key(request, version):
@@ -156,7 +176,7 @@ def public_page(view):
             return _finish(not_modified, etag, state)
 
         key = _page_key(request, state.version)
-        cached = cache.get(key)
+        cached = _cache_call(cache.get, key)
         if cached is not None:
             content, content_type = cached
             return _finish(HttpResponse(content, content_type=content_type), etag, state)
@@ -165,7 +185,7 @@ def public_page(view):
         if hasattr(response, "render") and callable(response.render):
             response.render()
         if response.status_code == 200 and not response.streaming:
-            cache.set(key, (response.content, response["Content-Type"]), page_cache_seconds())
+            _cache_call(cache.set, key, (response.content, response["Content-Type"]), page_cache_seconds())
             return _finish(response, etag, state)
         return response
 

@@ -1,6 +1,8 @@
 import datetime
 
 import time_machine
+from django.core.cache.backends.base import BaseCache
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.http import http_date
 
@@ -218,3 +220,35 @@ class PublicStateTests(PublicSiteTestCase):
         stamp = caching.public_state().last_modified
         newsroom.approved([(passage(source, 1), QUOTE)])
         self.assertEqual(caching.public_state().last_modified, stamp)
+
+
+class BrokenCache(BaseCache):
+    """A cache server that is down."""
+
+    def __init__(self, location, params):
+        super().__init__(params)
+
+    def _fail(self, *args, **kwargs):
+        raise ConnectionError("cache server unreachable")
+
+    get = set = add = delete = incr = clear = get_many = set_many = _fail
+
+
+@override_settings(CACHES={"default": {"BACKEND": "briefings.tests.test_cache.BrokenCache"}})
+class CacheOutageTests(PublicSiteTestCase):
+    def setUp(self):
+        pass  # nothing to clear: the cache is down
+
+    def test_pages_still_render_when_the_cache_is_down(self):
+        """A Redis outage slows the site down but does not take it down."""
+        newsroom = Newsroom()
+        source = make_source()
+        with self.assertLogs("briefings.caching", level="WARNING"):
+            briefing = newsroom.published([(passage(source, 1), QUOTE)], title="Still readable")
+            first = self.client.get("/")
+        self.assertContains(first, "Still readable")
+        with self.assertLogs("briefings.caching", level="WARNING"):
+            again = self.client.get("/", headers={"if-none-match": first["ETag"]})
+        self.assertEqual(again.status_code, 200, "without the cache no edit can be ruled out")
+        with self.assertLogs("briefings.caching", level="WARNING"):
+            self.assertEqual(self.client.get(briefing.get_absolute_url()).status_code, 200)
