@@ -268,13 +268,42 @@ def _reset_sequences(model_classes):
                 cursor.execute(statement)
 
 
-@dataclass
+@dataclass(frozen=True)
+class SourceLink:
+    """What footnotes show of a source, worked out once per source instead of once per footnote."""
+
+    url: str
+    display_title: str
+
+    def get_absolute_url(self):
+        return self.url
+
+
+@dataclass(frozen=True)
 class CorpusPassage:
+    """A citable passage, with what quoting and rendering a footnote need."""
+
     pk: int
     source_index: int
+    source: SourceLink
     ordinal: int
     anchor: str
     text: str
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """The fields of a citation that ``render_body`` reads, as saving the citation would pass them."""
+
+    pk: int
+    label: str
+    passage: CorpusPassage
+    quote: str
+    prefix: str
+    suffix: str
+    note: str
+    status: str = Citation.Status.OK
 
 
 class Generator:
@@ -331,6 +360,7 @@ class Generator:
                 updated_at=imported,
             )
             source_id += 1
+            link = SourceLink(source.get_absolute_url(), source.display_title)
             self.sources.append(source)
             batch_sources.append(source)
             for piece in split:
@@ -349,7 +379,9 @@ class Generator:
                     )
                 )
                 if piece.kind == passage_text.PARAGRAPH and len(piece.text.split()) >= 4:
-                    self.citable.append(CorpusPassage(passage_id, index, piece.ordinal, piece.anchor, piece.text))
+                    self.citable.append(
+                        CorpusPassage(passage_id, index, link, piece.ordinal, piece.anchor, piece.text)
+                    )
                 passage_id += 1
             if len(batch_passages) >= 5000 or index == self.plan.sources - 1:
                 Source.objects.bulk_create(batch_sources, batch_size=BATCH)
@@ -482,7 +514,7 @@ class Generator:
         for position, state in enumerate(states):
             number = offset + position
             benchmark = number == 0
-            count = BENCHMARK_CITATIONS if benchmark else max(3, int(rng.gauss(self.plan.citations_per_briefing, 3)))
+            count = BENCHMARK_CITATIONS if benchmark else max(3, round(rng.gauss(self.plan.citations_per_briefing, 3)))
             title = headline(rng, self.words, rng.randint(4, 9))
             if benchmark:
                 title = f"Benchmark briefing with {BENCHMARK_CITATIONS} citations"
@@ -516,32 +548,30 @@ class Generator:
 
             # Citations, with the words they quote, then the body that uses every one of them.
             passages = self.choose_citations(rng, count)
-            working = []
+            working, footnotes = [], []
             for order, item in enumerate(passages):
                 quote, start, end = quote_in(rng, item.text)
                 prefix, suffix = quotes.context(item.text, start, end)
-                source = self.sources[item.source_index]
-                passage = Passage(pk=item.pk, source=source, ordinal=item.ordinal, anchor=item.anchor,
-                                  text=item.text, retired=False, citable=True)
-                working.append(
-                    Citation(
-                        pk=self.take_id(Citation),
-                        briefing_id=briefing_id,
-                        passage=passage,
-                        quote=quote,
-                        start=start,
-                        end=end,
-                        prefix=prefix,
-                        suffix=suffix,
-                        note=sentence(rng, self.words, rng.randint(5, 9)) if rng.random() < 0.2 else "",
-                        label=f"c{order + 1}",
-                        order=order,
-                        status=Citation.Status.OK,
-                        checked_at=created,
-                    )
+                note = sentence(rng, self.words, rng.randint(5, 9)) if rng.random() < 0.2 else ""
+                citation = Citation(
+                    pk=self.take_id(Citation),
+                    briefing_id=briefing_id,
+                    passage_id=item.pk,
+                    quote=quote,
+                    start=start,
+                    end=end,
+                    prefix=prefix,
+                    suffix=suffix,
+                    note=note,
+                    label=f"c{order + 1}",
+                    order=order,
+                    status=Citation.Status.OK,
+                    checked_at=created,
                 )
+                working.append(citation)
+                footnotes.append(Footnote(citation.pk, citation.label, item, quote, prefix, suffix, note))
             body = self.body(rng, [citation.label for citation in working])
-            body_html = render_body(body, working)
+            body_html = render_body(body, footnotes)
             dek = sentence(rng, self.words, rng.randint(8, 16))
             slug = self.unique_slug(title, BENCHMARK_SLUG if benchmark else None)
 
