@@ -172,6 +172,11 @@ STORAGES = {
 }
 
 SITE_NAME = os.environ.get("BRIEFINGS_SITE_NAME", "Briefings")
+
+# Public pages are cached this long at most; any public change invalidates them at once.
+PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "600"))
+# "auto" picks PostgreSQL full-text search or SQLite FTS5; "plain" forces the simple fallback.
+SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "auto")
 # Scheme and host used for links in notification emails, e.g. https://briefings.example.org
 SITE_URL = os.environ.get("BRIEFINGS_SITE_URL", "http://localhost:8000").rstrip("/")
 # How long a shared preview link works, in seconds (it also dies when the briefing changes).
