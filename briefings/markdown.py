@@ -55,10 +55,21 @@ def _footnote_marker_rule(state, silent):
 
 
 def _shift_headings(state):
-    """The briefing title is the page's h1, so body headings start at h2."""
+    """The briefing title is the page's h1, so body headings start at h2 and never skip a level.
+
+    Whether the analyst wrote ``#`` or ``##`` for the sections, they become h2;
+    a heading one level deeper than the one before becomes at most one deeper,
+    so screen-reader users can navigate the outline.
+    """
+    levels = sorted({int(token.tag[1]) for token in state.tokens if token.type == "heading_open"})
+    rank = {level: index for index, level in enumerate(levels)}
+    previous = 1
     for token in state.tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+        if token.type == "heading_open":
+            previous = min(rank[int(token.tag[1])] + 2, previous + 1, 6)
+            token.tag = f"h{previous}"
+        elif token.type == "heading_close":
+            token.tag = f"h{previous}"
 
 
 def _alignment_as_class(state):

@@ -22,6 +22,14 @@ class MarkdownTests(SimpleTestCase):
         """A top-level heading in the body becomes h2, since the briefing title is the page's h1."""
         self.assertInHTML("<h2>Context</h2>", render_markdown("# Context"))
 
+    def test_body_headings_never_skip_a_level(self):
+        """Sections written with ## become h2 and deeper headings follow one level at a time, as outlines expect."""
+        html = render_markdown("## Context\n\n#### Detail\n\n## Outlook\n\n### Risks\n")
+        self.assertInHTML("<h2>Context</h2>", html)
+        self.assertInHTML("<h3>Detail</h3>", html)
+        self.assertInHTML("<h2>Outlook</h2>", html)
+        self.assertInHTML("<h3>Risks</h3>", html)
+
     def test_script_is_removed(self):
         """A script typed into the body never reaches readers."""
         html = render_markdown("Hello <script>alert('x')</script> world")
