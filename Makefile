@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve require-secret-key test venv lint clean
+.PHONY: run serve require-secret-key test venv lint clean bench
 
 $(STAMP): requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ require-secret-key:
 ## test: create the virtualenv if needed and run every test (DATABASE_URL picks the database)
 test: venv
 	$(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+## bench: load benchmark under gunicorn and wrk on SQLite and PostgreSQL with the generated corpus (BENCH_ARGS=--help)
+bench: venv
+	command -v wrk >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
