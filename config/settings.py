@@ -244,5 +244,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
 
+# Backups made with dumpdata keep times to the microsecond (Django's JSON rounds them to milliseconds).
+SERIALIZATION_MODULES = {"json": "config.exact_json"}
+
 # Tags: "Energy" and "energy" are one tag.
 TAGGIT_CASE_INSENSITIVE = True
