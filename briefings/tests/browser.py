@@ -197,6 +197,18 @@ class BrowserTestCase(StaticLiveServerTestCase):
         return f"{self.live_server_url}{path}"
 
 
+def uncovered(locator):
+    """Whether the element's first line is on screen and on top: what a reader would actually see."""
+    return locator.evaluate(
+        """element => {
+            const box = element.getClientRects()[0];
+            if (!box || box.bottom <= 0 || box.top >= window.innerHeight) return false;
+            const top = document.elementFromPoint(box.left + Math.min(box.width / 2, 20), box.top + box.height / 2);
+            return top !== null && (top === element || element.contains(top));
+        }"""
+    )
+
+
 class Axe:
     """axe-core run inside the page: the accessibility rules a screen-reader user and a keyboard user rely on."""
 

@@ -1,0 +1,238 @@
+"""What people do in a real browser: write and review a briefing in the admin, then read it and follow a footnote.
+
+Runs against the demo (seed articles and sample briefings) served by a live
+server, with Chromium driven by Playwright. See ``browser.py`` for what these
+tests need and how they report failures.
+"""
+import re
+
+import feedparser
+import time_machine
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+from playwright.sync_api import expect
+
+from briefings.models import Briefing
+
+from .browser import DEMO_TIME, FAST_PASSWORD_HASHERS, PHONE, SCREENSHOTS, BrowserTestCase, load_demo, uncovered
+
+PASSWORD = "correct horse battery staple"
+TITLE = "Moscow watches the border deal from the sidelines"
+
+
+def passage_option(text):
+    """The autocomplete's row for a passage, found by the start of its words."""
+    return re.compile(re.escape(text))
+
+
+@override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS)
+class EditorialJourneyTests(BrowserTestCase):
+    def setUp(self):
+        super().setUp()
+        load_demo()
+        for user in get_user_model().objects.filter(username__in=["analyst", "editor"]):
+            user.set_password(PASSWORD)
+            user.save()
+
+    # Steps ----------------------------------------------------------------
+
+    def log_in(self, page, username):
+        page.goto(self.url("/admin/login/?next=/admin/"))
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
+
+    def choose_passage(self, page, row, search, starts_with):
+        """Pick the cited passage with the admin's autocomplete: open it, type some words, click the match."""
+        page.locator(f"#id_citations-{row}-passage ~ .select2 .select2-selection").click()
+        page.locator(".select2-container--open .select2-search__field").fill(search)
+        option = page.locator(".select2-results__option", has_text=passage_option(starts_with))
+        expect(option).to_have_count(1)
+        option.click()
+        expect(page.locator(f"#select2-id_citations-{row}-passage-container")).to_contain_text(starts_with[:30])
+
+    def fill_citation(self, page, row, label, quote):
+        page.locator(f"#id_citations-{row}-label").fill(label)
+        page.locator(f"#id_citations-{row}-order").fill(str(row + 1))
+        page.locator(f"#id_citations-{row}-quote").fill(quote)
+
+    def take_step(self, page, label, message):
+        """Press a review step's button on the briefing's page and see the admin confirm it."""
+        page.get_by_role("button", name=label, exact=True).click()
+        expect(page.locator(".messagelist")).to_contain_text(message)
+
+    def open_in_admin(self, page, briefing):
+        page.goto(self.url(f"/admin/briefings/briefing/{briefing.pk}/change/"))
+
+    # The journey ------------------------------------------------------------
+
+    def test_briefing_goes_from_analyst_through_review_to_a_reader_following_footnote_2(self):
+        """An analyst's briefing passes review and publication, and a reader's footnote click lands on the words."""
+        analyst = self.page
+        self.log_in(analyst, "analyst")
+        analyst.goto(self.url("/admin/briefings/briefing/add/"))
+        analyst.get_by_label("Title").fill(TITLE)
+        analyst.get_by_label("Summary").fill("Armenia and Azerbaijan marked their border without Russia.")
+        analyst.get_by_label("Body").fill(
+            "Baku reads the war in Ukraine as an opening.[^winner] "
+            "The first border markers went up with no Russian role at all.[^markers]"
+        )
+        analyst.get_by_label("Tags").fill("Borders, Armenia")
+
+        self.fill_citation(analyst, 0, "winner", "the only winner of the Ukraine war is Azerbaijan")
+        self.choose_passage(analyst, 0, "only winner Ukraine", "putin-visits-azerbaijan-kyiv-independent")
+        analyst.locator("#citations-group .add-row a").click()
+        # Pasted with straight quotes and the wrong word: the source prints “no Russia, no West”.
+        self.fill_citation(analyst, 1, "markers", 'The "no Moscow, no West" approach')
+        self.choose_passage(analyst, 1, "no Russia, no West", "cost-of-russias-friendship-with-azerbaijan")
+        analyst.get_by_role("button", name="Save and continue editing").click()
+
+        quote_errors = analyst.locator(".field-quote .errorlist")
+        expect(quote_errors).to_contain_text("These words are not in the passage")
+        expect(quote_errors).to_contain_text("no Russia, no West")
+        self.assertFalse(Briefing.objects.filter(title=TITLE).exists(), "a refused form saves nothing")
+
+        analyst.locator("#id_citations-1-quote").fill('The "no Russia, no West" approach')
+        analyst.get_by_role("button", name="Save and continue editing").click()
+        expect(analyst.locator(".messagelist")).to_contain_text("was added successfully")
+        briefing = Briefing.objects.get(title=TITLE)
+        self.assertEqual(
+            list(briefing.citations.order_by("order").values_list("quote", flat=True)),
+            ["the only winner of the Ukraine war is Azerbaijan", "The “no Russia, no West” approach"],
+        )
+        self.take_step(analyst, "Submit for review", "Submitted for review.")
+        expect(analyst.get_by_role("button", name="Approve")).to_have_count(0)
+
+        editor = self.new_page()
+        self.log_in(editor, "editor")
+        editor.goto(self.url("/admin/briefings/briefing/?inbox=mine"))
+        editor.get_by_role("link", name=TITLE).click()
+        editor.get_by_role("link", name="Request changes").click()
+        editor.get_by_label("Comment").fill("Say which war: readers outside the region may not know.")
+        editor.get_by_role("button", name="Request changes").click()
+        expect(editor.locator(".messagelist")).to_contain_text("Sent back for changes.")
+
+        self.open_in_admin(analyst, briefing)
+        expect(analyst.locator(".workflow-comment")).to_contain_text("Say which war")
+        analyst.get_by_label("Body").fill(
+            "Baku reads Russia's war in Ukraine as an opening.[^winner] "
+            "The first border markers went up with no Russian role at all.[^markers]"
+        )
+        analyst.get_by_role("button", name="Save and continue editing").click()
+        expect(analyst.locator(".messagelist")).to_contain_text("was changed successfully")
+        self.take_step(analyst, "Submit for review", "Submitted for review.")
+
+        self.open_in_admin(editor, briefing)
+        self.take_step(editor, "Approve", "Approved.")
+        editor.get_by_role("link", name="Publish…").click()
+        editor.get_by_role("button", name="Publish").click()
+        expect(editor.locator(".messagelist")).to_contain_text("Published.")
+
+        reader = self.new_page()
+        reader.goto(self.url("/"))
+        feed = reader.locator('head link[rel="alternate"][type="application/rss+xml"]')
+        expect(feed).to_have_count(1)
+        rss = feedparser.parse(reader.request.get(self.url(feed.get_attribute("href"))).body())
+        self.assertIn(TITLE, [entry.title for entry in rss.entries])
+
+        reader.get_by_text("Filter briefings").click()
+        reader.get_by_role("checkbox", name="Borders").check()
+        reader.get_by_role("button", name="Show briefings").click()
+        expect(reader.locator(".briefing-list > li")).to_have_count(1)
+        reader.get_by_role("link", name=TITLE).click()
+        expect(reader.get_by_role("heading", level=1)).to_have_text(TITLE)
+        expect(reader.locator(".briefing-body")).to_contain_text("Russia's war in Ukraine")
+
+        reader.locator('sup.footnote-ref a[href="#fn-2"]').click()
+        footnote = reader.locator("#fn-2")
+        expect(footnote).to_be_in_viewport()
+        footnote.get_by_role("link", name="The Cost of Russia’s Friendship With Azerbaijan").click()
+        mark = reader.locator("mark#cited-quote")
+        expect(mark).to_have_text("The “no Russia, no West” approach")
+        expect(mark).to_be_in_viewport()
+        self.assertTrue(uncovered(mark), "the highlighted words are hidden behind something")
+
+
+class ReaderTestCase(BrowserTestCase):
+    """The demo at a fixed time, opened at its briefing with the most footnotes."""
+
+    # Smooth scrolling animates each jump; these tests press keys faster than any reader, so jumps are instant.
+    context_options = {**BrowserTestCase.context_options, "reduced_motion": "reduce"}
+
+    def setUp(self):
+        traveller = time_machine.travel(DEMO_TIME, tick=False)
+        traveller.start()
+        self.addCleanup(traveller.stop)
+        super().setUp()
+        load_demo()
+        self.briefing = max(Briefing.objects.published(), key=lambda briefing: briefing.citations.count())
+
+
+class KeyboardTests(ReaderTestCase):
+    def tab_to(self, selector, *, within):
+        """Press Tab until the focused element matches ``selector``; fail after ``within`` presses."""
+        for _ in range(within):
+            self.page.keyboard.press("Tab")
+            if self.page.evaluate("selector => document.activeElement.matches(selector)", selector):
+                return
+        self.fail(f"{within} presses of Tab never reached {selector}")
+
+    def assert_focus_visible(self):
+        focus = self.page.evaluate(
+            """() => {
+                const element = document.activeElement, style = getComputedStyle(element);
+                return {
+                    visible: element.matches(':focus-visible'),
+                    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+                    shadow: style.boxShadow !== 'none',
+                    html: element.outerHTML,
+                };
+            }"""
+        )
+        self.assertTrue(focus["visible"], f"not focused by the keyboard: {focus['html']}")
+        self.assertTrue(focus["outline"] or focus["shadow"], f"focus is invisible on {focus['html']}")
+
+    def test_every_footnote_and_back_link_works_with_the_keyboard_alone(self):
+        """A reader using only Tab and Enter reaches each footnote, comes back, and opens the quoted source."""
+        page = self.page
+        page.goto(self.url(self.briefing.get_absolute_url()))
+        count = page.locator(".footnotes li").count()
+        self.assertGreaterEqual(count, 2)
+        # Enough presses to pass the header, navigation and search before the body.
+        within = page.locator("a, button, input, select, textarea, summary").count()
+        for number in range(1, count + 1):
+            with self.subTest(footnote=number):
+                self.tab_to(f'sup.footnote-ref a[href="#fn-{number}"]', within=within)
+                self.assert_focus_visible()
+                page.keyboard.press("Enter")
+                expect(page).to_have_url(re.compile(f"#fn-{number}$"))
+                expect(page.locator(f"#fn-{number}")).to_be_in_viewport()
+                # Following the note moved the keyboard there: its back-link is a few presses away, not a page.
+                self.tab_to(f'#fn-{number} a.footnote-backref[href="#fnref-{number}"]', within=4)
+                self.assert_focus_visible()
+                page.keyboard.press("Enter")
+                expect(page).to_have_url(re.compile(f"#fnref-{number}$"))
+                expect(page.locator(f"#fnref-{number}")).to_be_in_viewport()
+        self.tab_to("#fn-1 .footnote-source > a:not(.footnote-fragment)", within=within)
+        self.assert_focus_visible()
+        page.keyboard.press("Enter")
+        expect(page.locator("mark#cited-quote")).to_be_in_viewport()
+        self.assertTrue(uncovered(page.locator("mark#cited-quote")), "the highlighted words are hidden")
+
+
+class ScreenshotTests(ReaderTestCase):
+    def test_screenshots_show_the_home_page_a_briefing_and_a_highlighted_quote(self):
+        """The README's screenshots are current: home page, a briefing, and the words a footnote opens."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for width, options in (("desktop", {}), ("phone", PHONE)):
+            page = self.page = self.new_page(**options)
+            page.goto(self.url("/"))
+            page.screenshot(path=str(SCREENSHOTS / f"home-{width}.png"))
+            page.goto(self.url(self.briefing.get_absolute_url()))
+            page.screenshot(path=str(SCREENSHOTS / f"briefing-{width}.png"), full_page=True)
+            page.locator("#fn-2 .footnote-source > a:not(.footnote-fragment)").click()
+            mark = page.locator("mark#cited-quote")
+            expect(mark).to_be_in_viewport()
+            self.assertTrue(uncovered(mark), f"the highlighted words are hidden on a {width} screen")
+            page.screenshot(path=str(SCREENSHOTS / f"source-highlight-{width}.png"))
