@@ -34,6 +34,8 @@ class _Scanner(HTMLParser):
             elif attributes.get("src") is None:
                 self._script = tag
                 self.problems.append("inline <script> without src")
+            elif not attributes["src"].startswith("/") or attributes["src"].startswith("//"):
+                self.problems.append(f"<script src={attributes['src'][:40]!r}> from another site")
 
     def handle_endtag(self, tag):
         if tag == "script":
