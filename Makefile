@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve require-secret-key test venv lint clean bench
+.PHONY: run serve require-secret-key test venv node lint clean bench
 
 $(STAMP): requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,16 @@ $(STAMP): requirements.txt requirements-test.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# axe-core and the Nu HTML Checker for the browser tests (package.json); without npm those checks are skipped.
+# --ignore-scripts: vnu-jar would otherwise download a Java runtime; the system's is used.
+NODE_STAMP := node_modules/.package-lock.json
+
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks will be skipped (install Node.js, then make test)"; fi
+
+node: $(NODE_STAMP)
 
 ## run: create the virtualenv, migrate, load the demo content and serve on http://127.0.0.1:8000/
 run: venv
@@ -33,7 +43,7 @@ require-secret-key:
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set. Production needs a long random secret, e.g. export DJANGO_SECRET_KEY=\"\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\" (see .env.example)." >&2; exit 1; }
 
 ## test: create the virtualenv if needed and run every test (DATABASE_URL picks the database)
-test: venv
+test: venv node
 	$(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 ## bench: load benchmark under gunicorn and wrk on SQLite and PostgreSQL with the generated corpus (BENCH_ARGS=--help)
@@ -46,4 +56,4 @@ lint: venv
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-*
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* node_modules artifacts
