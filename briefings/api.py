@@ -41,7 +41,7 @@ def _summary(request, briefing):
         "published_at": briefing.published_at.isoformat(),
         "updated_at": (briefing.public_updated_at or briefing.published_at).isoformat(),
         "authors": [_person(user) for user in briefing.authors.all()],
-        "tags": [{"name": tag.name, "slug": tag.slug} for tag in briefing.tags.all()],
+        "tags": [{"name": tag.name, "slug": tag.slug} for tag in revision.tags.all()],
     }
 
 

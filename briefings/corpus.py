@@ -44,6 +44,7 @@ from .models import (
     Correction,
     Revision,
     RevisionCitation,
+    RevisionTag,
     Tag,
     TaggedBriefing,
 )
@@ -510,7 +511,7 @@ class Generator:
 
     def write_batch(self, rng, offset, states):
         briefings, citations, revisions = [], [], []
-        events, corrections, taggings, bylines = [], [], [], []
+        events, corrections, taggings, revision_tags, bylines = [], [], [], [], []
         for position, state in enumerate(states):
             number = offset + position
             benchmark = number == 0
@@ -609,6 +610,7 @@ class Generator:
             citations.extend(working)
             revisions.append(revision)
             taggings.extend(TaggedBriefing(content_object_id=briefing_id, tag_id=tag.pk) for tag in tags)
+            revision_tags.extend(RevisionTag(revision_id=revision.pk, tag_id=tag.pk) for tag in tags)
             bylines.extend(Briefing.authors.through(briefing_id=briefing_id, user_id=user.pk) for user in authors)
 
             # Events, as the workflow writes them: one per step, the version moving with each.
@@ -656,6 +658,7 @@ class Generator:
         Citation.objects.bulk_create(citations, batch_size=BATCH)
         Revision.objects.bulk_create(revisions, batch_size=BATCH)
         copy_citations_to_revisions([revision.pk for revision in revisions])
+        RevisionTag.objects.bulk_create(revision_tags, batch_size=BATCH)
         BriefingEvent.objects.bulk_create(events, batch_size=BATCH)
         Correction.objects.bulk_create(corrections, batch_size=BATCH)
         self.summary.citations += len(citations)
@@ -778,6 +781,7 @@ def delete_generated():
         deleted = Counter()
         revision_ids = Revision.objects.filter(briefing__in=briefing_ids).values("pk")
         deleted["revision citations"] = _raw_delete(RevisionCitation.objects.filter(revision__in=revision_ids))
+        _raw_delete(RevisionTag.objects.filter(revision__in=revision_ids))
         deleted["citations"] = _raw_delete(Citation.objects.filter(briefing__in=briefing_ids))
         deleted["events"] = _raw_delete(BriefingEvent.objects.filter(briefing__in=briefing_ids))
         deleted["corrections"] = _raw_delete(Correction.objects.filter(briefing__in=briefing_ids))
@@ -795,7 +799,9 @@ def delete_generated():
         deleted["passages"] = _raw_delete(passages)
         deleted["sources"] = _raw_delete(generated_sources())
         deleted["accounts"], _ = User.objects.filter(username__startswith=USERNAME_PREFIX).delete()
-        unused = Tag.objects.filter(name__in=tag_names(MAX_TAGS), tagged_briefings__isnull=True)
+        unused = Tag.objects.filter(
+            name__in=tag_names(MAX_TAGS), tagged_briefings__isnull=True, revision_tags__isnull=True
+        )
         deleted["tags"], _ = Tag.objects.filter(pk__in=list(unused.values_list("pk", flat=True))).delete()
         caching.bump_generation()
     return deleted

@@ -130,7 +130,7 @@ class BriefingFeed(Feed):
         return ", ".join(names) or None
 
     def item_categories(self, briefing):
-        return [tag.name for tag in briefing.tags.all()]
+        return [tag.name for tag in briefing.published_revision.tags.all()]
 
     def item_extra_kwargs(self, briefing):
         site_root = self.request.build_absolute_uri("/").rstrip("/")
@@ -155,7 +155,7 @@ class TagFeed(BriefingFeed):
         return reverse("briefings:tag_detail", kwargs={"slug": tag.slug})
 
     def items(self, tag):
-        return public.briefings(with_body=True).filter(tags=tag)[:ITEMS_PER_FEED]
+        return public.briefings(with_body=True).filter(public.tagged_with([tag]))[:ITEMS_PER_FEED]
 
 
 class TagAtomFeed(TagFeed):

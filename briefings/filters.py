@@ -13,7 +13,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 
 from . import public, search
-from .models import Briefing, RevisionCitation, TaggedBriefing
+from .models import Briefing, RevisionCitation
 
 
 def _day(date):
@@ -109,8 +109,8 @@ class BriefingFilter(django_filters.FilterSet):
     def filter_tags(self, queryset, name, tags):
         if not tags:
             return queryset
-        tagged = TaggedBriefing.objects.filter(content_object=OuterRef("pk"), tag__in=tags)
-        return queryset.filter(Exists(tagged))
+        # The published revision's tags, not the working copy's: an edit in review changes nothing here.
+        return queryset.filter(public.tagged_with(tags))
 
     def filter_source(self, queryset, name, source):
         if source is None:

@@ -28,7 +28,7 @@ def article(request, briefing, citations, corrections):
         "datePublished": briefing.published_at.isoformat(),
         "dateModified": (briefing.public_updated_at or briefing.published_at).isoformat(),
         "author": [person(user) for user in briefing.authors.all()],
-        "keywords": [tag.name for tag in briefing.tags.all()],
+        "keywords": [tag.name for tag in revision.tags.all()],
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
         "isAccessibleForFree": True,
         "citation": [

@@ -35,23 +35,29 @@ class Tag(TagBase):
     def merge(self, others):
         """Move every briefing tagged with one of ``others`` to this tag, then delete ``others``.
 
-        Returns the number of briefings that gained this tag.
+        Working copies and revisions alike (the published ones readers see, and
+        the history) move at once. Returns the number of briefings that gained
+        this tag.
         """
         other_ids = {tag.pk for tag in others} - {self.pk}
         if not other_ids:
             return 0
         with transaction.atomic():
-            rows = TaggedBriefing.objects.filter(tag_id__in=other_ids | {self.pk}).values_list(
-                "pk", "tag_id", "content_object_id"
-            )
-            already_tagged = {briefing_id for _pk, tag_id, briefing_id in rows if tag_id == self.pk}
-            to_move = {}
-            for pk, tag_id, briefing_id in rows:
-                if tag_id != self.pk and briefing_id not in already_tagged:
-                    to_move.setdefault(briefing_id, pk)
-            TaggedBriefing.objects.filter(pk__in=to_move.values()).update(tag=self)
-            # Deleting the tags removes their remaining rows: briefings that already had this tag.
+            moved = self._move_rows(TaggedBriefing, "content_object_id", other_ids)
+            self._move_rows(RevisionTag, "revision_id", other_ids)
+            # Deleting the tags removes their remaining rows: those that already had this tag.
             Tag.objects.filter(pk__in=other_ids).delete()
+        return moved
+
+    def _move_rows(self, model, owner, other_ids):
+        """Point one row per owner tagged with one of ``other_ids`` at this tag, unless it has it already."""
+        rows = model.objects.filter(tag_id__in=other_ids | {self.pk}).values_list("pk", "tag_id", owner)
+        already_tagged = {owner_id for _pk, tag_id, owner_id in rows if tag_id == self.pk}
+        to_move = {}
+        for pk, tag_id, owner_id in rows:
+            if tag_id != self.pk and owner_id not in already_tagged:
+                to_move.setdefault(owner_id, pk)
+        model.objects.filter(pk__in=to_move.values()).update(tag=self)
         return len(to_move)
 
 
@@ -89,7 +95,7 @@ class Briefing(models.Model):
     revision of a published briefing goes through review, the working copy
     differs from it and the public page keeps showing the published revision.
     Public pages, feeds and the API should therefore read
-    ``published_revision.title`` / ``.dek`` / ``.body_html`` / ``.tag_names`` and
+    ``published_revision.title`` / ``.dek`` / ``.body_html`` / ``.tags`` and
     ``published_revision.citations`` (``RevisionCitation`` rows with passage and
     offsets), ``published_at`` (first publication) and ``public_updated_at``
     (last change readers can see: republication, correction, retraction), and
@@ -393,7 +399,10 @@ class Revision(AppendOnlyModel):
     """A frozen copy of a briefing as it was saved: history is never rewritten.
 
     The public site renders a briefing's ``published_revision``: ``title``,
-    ``dek``, ``body_html`` (already sanitised), ``tag_names`` and ``citations``.
+    ``dek``, ``body_html`` (already sanitised), ``tags`` and ``citations``.
+    ``tag_names`` records the tags' names as they were when the revision was
+    saved, for the history; ``tags`` points at the Tag rows themselves, so a
+    renamed or merged tag reaches what readers see at once.
     """
 
     briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="revisions")
@@ -403,6 +412,7 @@ class Revision(AppendOnlyModel):
     body = models.TextField()
     body_html = models.TextField(blank=True)
     tag_names = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField(Tag, through="RevisionTag", related_name="revisions", blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -425,6 +435,22 @@ class Revision(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.briefing} · revision {self.number}"
+
+
+class RevisionTag(models.Model):
+    """A tag of one revision: the published revision's rows are the tags readers see.
+
+    Written once with the revision; only a merge of tags (``Tag.merge``) moves them.
+    """
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="tagged_items")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="revision_tags")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["revision", "tag"], name="revision_tag_unique")]
+
+    def __str__(self):
+        return f"{self.revision} · {self.tag}"
 
 
 class RevisionCitation(models.Model):

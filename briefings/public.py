@@ -2,10 +2,11 @@
 
 Every public surface (pages, feeds, sitemap, API, search) starts from
 ``Briefing.objects.published()`` or ``public_pages()`` and renders the
-briefing's *published revision*: its title, dek, body_html and citations, so a
-newer revision under review never shows. Tags and authors are read from the
-briefing itself: tags are the editors' classification (a merge applies at
-once everywhere) and the byline is not part of a revision.
+briefing's *published revision*: its title, dek, body_html, tags and
+citations, so a newer revision under review never shows. A revision's tags are
+Tag rows (``Revision.tags``), so renaming or merging a tag still applies at
+once everywhere. Authors are read from the briefing itself: the byline is not
+part of a revision.
 """
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from django.urls import reverse
 
 from sources.models import Source
 
-from .models import Briefing, Citation, Correction, RevisionCitation, Tag
+from .models import Briefing, Citation, Correction, RevisionCitation, RevisionTag, Tag
 
 # Columns a list entry needs; the bodies are large and only detail pages and feeds read them.
 LIST_DEFERRED = (
@@ -32,12 +33,20 @@ def byline_users():
 
 
 def with_byline_and_tags(queryset):
-    """Authors and tags in two queries for the whole list, whatever its length."""
+    """Authors and the published revisions' tags in two queries for the whole list, whatever its length.
+
+    The queryset must select its ``published_revision``; pages read the tags
+    as ``briefing.published_revision.tags.all``.
+    """
     return queryset.prefetch_related(
         Prefetch("authors", queryset=byline_users()),
-        # taggit's manager takes no custom queryset; Tag is ordered by name already.
-        "tags",
+        Prefetch("published_revision__tags", queryset=Tag.objects.only("id", "name", "slug").order_by("name")),
     )
+
+
+def tagged_with(tags):
+    """A condition on briefings: their published revision carries any of ``tags`` (Tag rows or a queryset)."""
+    return Exists(RevisionTag.objects.filter(revision=OuterRef("published_revision"), tag__in=tags))
 
 
 def briefings(*, with_body=False, now=None):
@@ -69,12 +78,12 @@ def citing_published(now=None):
 
 
 def tags_in_use(now=None):
-    """Tags of at least one published briefing, with how many."""
+    """Tags that the published revision of at least one published briefing carries, with how many."""
     published = Briefing.objects.published(now)
     return (
         Tag.objects.annotate(
             briefing_count=Count(
-                "tagged_briefings", filter=Q(tagged_briefings__content_object__in=published), distinct=True
+                "revision_tags", filter=Q(revision_tags__revision__published_as__in=published), distinct=True
             )
         )
         .filter(briefing_count__gt=0)

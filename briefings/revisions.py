@@ -14,15 +14,19 @@ from django.db import models
 from django.utils import timezone
 
 from .markdown import render_body
-from .models import Citation, Revision, RevisionCitation
+from .models import Citation, Revision, RevisionCitation, RevisionTag
 
 # What a citation is, for comparing revisions. Its re-anchoring status is
 # recorded too but is not something an editor wrote.
 CITATION_FIELDS = ("label", "passage_id", "quote", "start", "end", "prefix", "suffix", "note", "order")
 
 
-def working_copy(briefing, citations=None):
-    """The briefing's current content in the shape revisions are compared in."""
+def working_copy(briefing, citations=None, tags=None):
+    """The briefing's current content in the shape revisions are compared in.
+
+    Tags compare by row, not by name: renaming or merging a tag changes no
+    briefing's content, so it neither creates a revision nor voids an approval.
+    """
     citations = sorted(
         (
             tuple(getattr(citation, name) for name in CITATION_FIELDS)
@@ -34,7 +38,7 @@ def working_copy(briefing, citations=None):
         "title": briefing.title,
         "dek": briefing.dek,
         "body": briefing.body,
-        "tag_names": sorted(briefing.tags.names(), key=str.casefold),
+        "tags": sorted(tag.pk for tag in (briefing.tags.all() if tags is None else tags)),
         "citations": citations,
     }
 
@@ -48,7 +52,7 @@ def revision_content(revision):
         "title": revision.title,
         "dek": revision.dek,
         "body": revision.body,
-        "tag_names": sorted(revision.tag_names, key=str.casefold),
+        "tags": sorted(revision.tags.values_list("pk", flat=True)),
         "citations": citations,
     }
 
@@ -65,7 +69,8 @@ def snapshot(briefing, user, *, summary=""):
     """
     latest = latest_revision(briefing)
     citations = list(briefing.citations.select_related("passage__source"))
-    content = working_copy(briefing, citations)
+    tags = list(briefing.tags.all())
+    content = working_copy(briefing, citations, tags)
     if latest is not None and revision_content(latest) == content:
         return latest, False
     revision = Revision.objects.create(
@@ -76,7 +81,7 @@ def snapshot(briefing, user, *, summary=""):
         body=briefing.body,
         # Rendered from the citations just read: the stored HTML may predate the inlines saved with it.
         body_html=briefing.render(citations),
-        tag_names=content["tag_names"],
+        tag_names=sorted((tag.name for tag in tags), key=str.casefold),
         author=user,
         summary=summary,
     )
@@ -96,6 +101,7 @@ def snapshot(briefing, user, *, summary=""):
         )
         for citation in citations
     )
+    RevisionTag.objects.bulk_create(RevisionTag(revision=revision, tag=tag) for tag in tags)
     return revision, True
 
 
@@ -124,7 +130,8 @@ def restore(briefing, revision):
             label=old.label,
             order=old.order,
         )
-    briefing.tags.set(revision.tag_names)
+    # The tag rows, not the recorded names: a tag merged or renamed since comes back as it is now.
+    briefing.tags.set(list(revision.tags.all()))
 
 
 # Published revisions after a source is imported again ---------------------

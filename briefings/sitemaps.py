@@ -29,8 +29,8 @@ class TagSitemap(Sitemap):
         published = Briefing.objects.published()
         return public.tags_in_use().annotate(
             last_change=Max(
-                "tagged_briefings__content_object__public_updated_at",
-                filter=Q(tagged_briefings__content_object__in=published),
+                "revision_tags__revision__published_as__public_updated_at",
+                filter=Q(revision_tags__revision__published_as__in=published),
             )
         )
 

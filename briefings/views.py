@@ -116,7 +116,7 @@ class TagDetailView(ListView):
 
     def get_queryset(self):
         self.tag = get_object_or_404(public.tags_in_use(), slug=self.kwargs["slug"])
-        return public.briefings().filter(tags=self.tag)
+        return public.briefings().filter(public.tagged_with([self.tag]))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)

@@ -36,6 +36,8 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["title", "slug"]
+        # The public state every public page checks counts sources and reads their latest change from here.
+        indexes = [models.Index(fields=["updated_at"], name="source_updated_at")]
 
     def __str__(self):
         return self.display_title

@@ -5,7 +5,7 @@ its own, so that any trace of it (in a list, a count, a choice of the filter
 form, a feed, the sitemap, the API, search or "cited by") would show.
 """
 from briefings import workflow
-from briefings.models import Briefing
+from briefings.models import Briefing, Tag
 
 from .site_factories import Newsroom, PublicSiteTestCase, make_source, passage
 
@@ -157,6 +157,79 @@ class LeakTests(PublicSiteTestCase):
                 content = self.client.get(url).content.decode()
                 self.assertIn("Original wording", content)
                 self.assertNotIn("Quibblesome", content)
+
+    def edit_tags_in_review(self, *, add=(), remove=()):
+        """A published briefing tagged "Steady", whose working copy changes its tags and goes to review."""
+        newsroom = Newsroom()
+        briefing = newsroom.published(
+            [(passage(self.public_source, 2), "carry gas from the Caspian")], title="Retagged briefing",
+            tags=["Steady"],
+        )
+        briefing.tags.add(*add)
+        briefing.tags.remove(*remove)
+        workflow.record_edit(briefing, newsroom.analyst)
+        workflow.submit(briefing, newsroom.analyst)
+        return newsroom, briefing
+
+    def tag_surfaces(self, briefing):
+        """Every public answer that shows tags: pages, lists, counts, filter choices, feeds, API, sitemap."""
+        urls = [
+            "/", "/tags/", "/feed/", "/feed/atom/", "/sitemap.xml", "/api/briefings/", "/search/?q=retagged",
+            briefing.get_absolute_url(), f"/api/briefings/{briefing.slug}/",
+            f"/sources/{self.public_source.slug}/feed/",
+        ]
+        return {url: self.client.get(url).content.decode() for url in urls}
+
+    def test_a_tag_added_in_a_pending_edit_stays_hidden(self):
+        """A tag added to a live briefing shows nowhere until that edit is published."""
+        self.edit_tags_in_review(add=["Pendingtopic"])
+        for url, content in self.tag_surfaces(Briefing.objects.get(title="Retagged briefing")).items():
+            with self.subTest(url=url):
+                self.assertNotIn("Pendingtopic", content)
+                self.assertNotIn("pendingtopic", content)
+        self.assertEqual(self.client.get("/tags/pendingtopic/").status_code, 404)
+        self.assertEqual(self.client.get("/tags/pendingtopic/feed/").status_code, 404)
+        self.assertContains(self.client.get("/?tag=pendingtopic"), "Select a valid choice")
+        self.assertEqual(self.client.get("/api/briefings/?tag=pendingtopic").status_code, 400)
+
+    def test_a_tag_removed_in_a_pending_edit_stays_visible(self):
+        """Readers keep the published tags while an edit that drops one is in review."""
+        _newsroom, briefing = self.edit_tags_in_review(remove=["Steady"])
+        self.assertContains(self.client.get(briefing.get_absolute_url()), 'href="/tags/steady/"')
+        self.assertContains(
+            self.client.get("/tags/"), '<td><a href="/tags/steady/">Steady</a></td><td>1</td>', html=True
+        )
+        self.assertEqual(self.client.get("/tags/steady/").context["paginator"].count, 1)
+        self.assertEqual(self.client.get("/?tag=steady").context["paginator"].count, 1)
+
+    def test_a_republished_tag_appears_everywhere(self):
+        """Once the edit is published, its new tag is on the page, the tag pages, the feeds, the API and the sitemap."""
+        newsroom, briefing = self.edit_tags_in_review(add=["Pendingtopic"])
+        workflow.approve(briefing, newsroom.editor)
+        workflow.publish(briefing, newsroom.editor, minor=True)
+        pages = self.tag_surfaces(briefing)
+        for url in ("/", "/feed/", "/feed/atom/", briefing.get_absolute_url(), f"/api/briefings/{briefing.slug}/",
+                    "/api/briefings/", f"/sources/{self.public_source.slug}/feed/"):
+            with self.subTest(url=url):
+                self.assertIn("Pendingtopic", pages[url])
+        self.assertIn("/tags/pendingtopic/", pages["/sitemap.xml"])
+        self.assertContains(
+            self.client.get("/tags/"), '<td><a href="/tags/pendingtopic/">Pendingtopic</a></td><td>1</td>', html=True
+        )
+        self.assertContains(self.client.get("/tags/pendingtopic/"), "Retagged briefing")
+        self.assertContains(self.client.get("/tags/pendingtopic/feed/"), "Retagged briefing")
+        self.assertEqual(self.client.get("/?tag=pendingtopic").context["paginator"].count, 1)
+
+    def test_a_tag_merge_reaches_the_published_revision_at_once(self):
+        """Merging a tag into another moves live briefings to the kept tag without a new publication."""
+        self.edit_tags_in_review(add=["Pendingtopic"])
+        steady, kept = Tag.objects.get(name="Steady"), Tag.objects.create(name="Constant")
+        kept.merge([steady])
+        self.assertEqual(self.client.get("/tags/steady/").status_code, 404)
+        self.assertContains(self.client.get("/tags/constant/"), "Retagged briefing")
+        self.assertContains(self.client.get(Briefing.objects.get(title="Retagged briefing").get_absolute_url()),
+                            'href="/tags/constant/"')
+        self.assertNotContains(self.client.get("/tags/"), "Pendingtopic")
 
     def test_retracted_briefing_leaves_every_list_but_keeps_its_page(self):
         newsroom = Newsroom()

@@ -1,7 +1,7 @@
 from django.test import TestCase
 
 from briefings import revisions, workflow
-from briefings.models import Briefing, BriefingEvent, Citation, Revision
+from briefings.models import Briefing, BriefingEvent, Citation, Revision, Tag
 from sources.importer import import_sources
 from sources.models import Passage
 from sources.tests.factories import TemporaryFolder
@@ -35,6 +35,14 @@ class SnapshotTests(TestCase):
         revision, created = revisions.snapshot(briefing, self.analyst)
         self.assertEqual((revision.number, created), (1, False))
 
+    def test_renamed_tag_is_not_a_change(self):
+        """Renaming a tag leaves every briefing's history alone: saving again adds no revision."""
+        briefing = make_briefing(self.analyst, self.passage, tags=["Energy"])
+        Tag.objects.filter(name="Energy").update(name="Power")
+        revision, created = revisions.snapshot(briefing, self.analyst)
+        self.assertEqual((revision.number, created), (1, False))
+        self.assertEqual(list(revision.tags.values_list("name", flat=True)), ["Power"])
+
     def test_each_change_adds_a_numbered_revision(self):
         """Every change is kept as the next revision; earlier ones stay as they were."""
         briefing = make_briefing(self.analyst, self.passage, title="First")
@@ -45,16 +53,17 @@ class SnapshotTests(TestCase):
 
     def test_snapshot_query_count(self):
         """Recording a revision costs the same number of queries however many citations there are."""
-        briefing = make_briefing(self.analyst, self.passage, body="x")
+        briefing = make_briefing(self.analyst, self.passage, body="x", tags=["Energy", "Transit"])
         for number in range(20):
             add_citation(briefing, self.passage, label=f"c{number}", order=number)
         briefing.title = "Changed"
-        # Latest revision, its citations, the working copy's citations and
-        # tags, then one insert for the revision and one bulk insert for all
-        # its citations.
-        with self.assertNumQueries(6):
+        # Latest revision, its citations and its tags, the working copy's
+        # citations and tags, then one insert for the revision and one bulk
+        # insert each for all its citations and all its tags.
+        with self.assertNumQueries(8):
             revision, created = revisions.snapshot(briefing, self.analyst)
         self.assertEqual(revision.citations.count(), 21)
+        self.assertEqual(revision.tags.count(), 2)
 
     def test_revision_cannot_be_changed(self):
         """History is never rewritten: an existing revision refuses to be saved again."""
