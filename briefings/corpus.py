@@ -807,6 +807,22 @@ def delete_generated():
     return deleted
 
 
+def refresh_statistics():
+    """Planner statistics after a bulk load, and on PostgreSQL the visibility map index-only scans need.
+
+    VACUUM cannot run inside a transaction, so call this after ``generate`` committed.
+    """
+    User = get_user_model()
+    written = [Source, Passage, User, Tag, TaggedBriefing, Briefing, Briefing.authors.through, Citation, Revision,
+               RevisionCitation, RevisionTag, BriefingEvent, Correction]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for model in written:
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        else:
+            cursor.execute("ANALYZE")
+
+
 def generate(plan=None, *, stream=None, replace=False):
     """Write the corpus described by ``plan`` in one transaction; returns a Summary. Raises CorpusError."""
     plan = plan or Plan()

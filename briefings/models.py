@@ -168,7 +168,16 @@ class Briefing(models.Model):
             ("retract_briefing", "Can retract a published briefing"),
             ("correct_briefing", "Can add a correction to a published briefing"),
         ]
-        indexes = [models.Index(fields=["status", "-published_at"])]
+        indexes = [
+            models.Index(fields=["status", "-published_at"]),
+            # Serves the public-state query every public request makes (caching.public_state) from the index
+            # alone, without reading the wide rows: counts and latest times of briefings with a public page.
+            models.Index(
+                fields=["published_at", "public_updated_at", "published_revision", "status"],
+                condition=Q(published_revision__isnull=False),
+                name="briefing_public_state",
+            ),
+        ]
 
     def __str__(self):
         return self.title

@@ -123,6 +123,10 @@ class CorpusContentTests(TestCase):
                 self.assertEqual(revision.body_html, briefing.body_html)
                 self.assertEqual(revision.title, briefing.title)
                 self.assertEqual(revision.tag_names, sorted(briefing.tags.names(), key=str.casefold))
+                self.assertEqual(
+                    set(revision.tagged_items.values_list("tag_id", flat=True)),
+                    set(briefing.tags.values_list("pk", flat=True)),
+                )
                 working = list(briefing.citations.values_list("label", "passage_id", "quote", "start", "end"))
                 frozen = list(revision.citations.values_list("label", "passage_id", "quote", "start", "end"))
                 self.assertEqual(frozen, working)

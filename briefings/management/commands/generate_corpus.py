@@ -3,6 +3,7 @@ import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from briefings import corpus
@@ -64,5 +65,7 @@ class Command(BaseCommand):
             summary = corpus.generate(plan, stream=self.stderr, replace=options["replace"])
         except corpus.CorpusError as error:
             raise CommandError(f"{error} Nothing was written.") from None
+        if not connection.in_atomic_block:
+            corpus.refresh_statistics()
         elapsed = time.perf_counter() - started
         self.stdout.write(f"Generated {summary.describe()} in {elapsed:.1f}s.")
