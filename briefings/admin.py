@@ -17,6 +17,11 @@ from .models import Briefing, Citation, Tag
 
 Status = Citation.Status
 
+SLUG_FIXED_HELP = (
+    "Fixed since the briefing was first published: readers, feeds, search engines and other sites link to "
+    "this address, so changing it would break their links."
+)
+
 
 class TagListFilter(admin.SimpleListFilter):
     title = "tag"
@@ -120,12 +125,29 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         queryset = super().get_queryset(request)
         match = request.resolver_match
         if match is None or match.url_name != f"{self.opts.app_label}_{self.opts.model_name}_changelist":
-            return queryset
+            # Whether the slug is still editable comes with the briefing, not as a query of its own.
+            return queryset.with_publication_record()
         # What the list shows for every row, in a fixed number of queries.
         return queryset.annotate(
             citation_total=Count("citations", distinct=True),
             orphaned_total=Count("citations", filter=Q(citations__status=Status.ORPHANED), distinct=True),
         ).prefetch_related("authors", "tags")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.has_been_published():
+            fields.append("slug")
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if obj is not None and obj.has_been_published():
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.has_been_published():
+            kwargs["help_texts"] = {**kwargs.get("help_texts", {}), "slug": SLUG_FIXED_HELP}
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_changeform_initial_data(self, request):
         return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -85,6 +85,11 @@ class BriefingQuerySet(models.QuerySet):
     def public_pages(self, now=None):
         """Briefings that have a public page: published ones and retracted ones (shown with their notice)."""
         return self.filter(published_revision__isnull=False, published_at__lte=now or timezone.now())
+
+    def with_publication_record(self):
+        """Annotate ``ever_published``: a publication is recorded, so ``has_been_published()`` needs no query."""
+        published = BriefingEvent.objects.filter(briefing=models.OuterRef("pk"), action=BriefingEvent.Action.PUBLISHED)
+        return self.annotate(ever_published=models.Exists(published))
 
 
 class Briefing(models.Model):
@@ -200,10 +205,32 @@ class Briefing(models.Model):
         return reverse("briefings:detail", kwargs={"slug": self.slug})
 
     def clean(self):
+        errors = {}
+        if self.pk is not None and self.has_been_published():
+            saved = Briefing.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+            if saved is not None and self.slug != saved:
+                errors["slug"] = ValidationError(
+                    f"This briefing has been published, so its address is fixed: readers, feeds and other "
+                    f"sites link to it. Keep the slug “{saved}”.",
+                    code="slug_fixed",
+                )
         # Not tied to the body field: forms that leave the body out still show the problem.
         problems = self.citation_problems()
         if problems:
-            raise ValidationError(problems, code="citations")
+            errors[NON_FIELD_ERRORS] = ValidationError(problems, code="citations")
+        if errors:
+            raise ValidationError(errors)
+
+    def has_been_published(self):
+        """Readers have been given this briefing's address: it has a published revision, or once had one."""
+        if self.published_revision_id is not None:
+            return True
+        if self.pk is None:
+            return False
+        recorded = getattr(self, "ever_published", None)
+        if recorded is not None:
+            return recorded
+        return self.events.filter(action=BriefingEvent.Action.PUBLISHED).exists()
 
     def unique_slug(self):
         """A slug made from the title that no other briefing uses yet."""

@@ -5,6 +5,7 @@ from django.urls import reverse
 from briefings.models import Briefing, Citation, Tag
 from sources.models import Passage
 
+from . import site_factories as site
 from .factories import cite, make_briefing, make_source, passage
 from .html_forms import form_data
 
@@ -298,3 +299,38 @@ class ReanchoredActionTests(AdminTestCase):
         self.assertEqual(citation.status, Citation.Status.OK)
         self.assertIn("checked by chief", citation.status_reason)
 
+
+
+class PublishedSlugTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.admin = get_user_model().objects.create_superuser("chief", "chief@example.org", "unused-in-tests")
+        newsroom = site.Newsroom()
+        source = site.make_source()
+        cls.live = newsroom.published([(site.passage(source, 1), "signed a transit agreement")], slug="baku-deal")
+        cls.draft = newsroom.draft([(site.passage(source, 2), "carry gas from the Caspian")], slug="gas-draft")
+
+    def setUp(self):
+        self.client.force_login(self.admin)
+
+    def test_published_slug_is_read_only_with_the_reason(self):
+        """Once readers have a briefing's address, its change page shows the slug fixed, and says why."""
+        response = self.client.get(change_url(self.live))
+        self.assertNotContains(response, 'name="slug"')
+        self.assertContains(response, "baku-deal")
+        self.assertContains(response, "Fixed since the briefing was first published")
+
+    def test_posting_another_slug_leaves_the_address(self):
+        """A changed slug posted for a published briefing is ignored: the public URL keeps working."""
+        data = form_data(self.client.get(change_url(self.live)).content.decode(), "briefing_form")
+        data.update(slug="renamed", title="A new title")
+        response = self.client.post(change_url(self.live), data)
+        self.assertEqual(response.status_code, 302)
+        self.live.refresh_from_db()
+        self.assertEqual((self.live.slug, self.live.title), ("baku-deal", "A new title"))
+
+    def test_draft_slug_stays_editable(self):
+        """Before publication the slug can still be chosen."""
+        response = self.client.get(change_url(self.draft))
+        self.assertContains(response, 'name="slug"')
+        self.assertNotContains(response, "Fixed since the briefing was first published")

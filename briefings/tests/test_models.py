@@ -1,11 +1,12 @@
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.test import TestCase
 
-from briefings import revisions
+from briefings import revisions, workflow
 from briefings.models import Briefing, Citation, Tag
 from sources.models import Passage
 
+from . import site_factories as site
 from .factories import cite, make_briefing, make_source, passage
 
 PARAGRAPH = "Azerbaijan has suggested that it could fill the gap by transiting Azerbaijani gas across Ukraine."
@@ -251,3 +252,41 @@ class TagTests(TestCase):
         for briefing in (both, only_gas, only_lng):
             self.assertEqual(list(briefing.tags.names()), ["Energy"])
             self.assertEqual(list(briefing.revisions.get().tags.values_list("name", flat=True)), ["Energy"])
+
+
+class PublishedSlugTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        newsroom = site.Newsroom()
+        source = site.make_source()
+        cls.quote = [(site.passage(source, 1), "signed a transit agreement")]
+        cls.newsroom = newsroom
+
+    def test_published_briefing_refuses_a_new_slug(self):
+        """Changing the address of a published briefing is refused, naming the slug to keep."""
+        briefing = self.newsroom.published(self.quote, slug="baku-deal")
+        briefing.slug = "another-address"
+        with self.assertRaises(ValidationError) as refused:
+            briefing.full_clean()
+        self.assertIn("baku-deal", " ".join(refused.exception.message_dict["slug"]))
+
+    def test_slug_stays_fixed_once_a_publication_is_recorded(self):
+        """A briefing whose publication is on record keeps its address even without a published revision."""
+        briefing = self.newsroom.published(self.quote, slug="baku-deal")
+        models.QuerySet(Briefing).filter(pk=briefing.pk).update(
+            status=Briefing.Status.DRAFT, published_revision=None, published_at=None
+        )
+        briefing = Briefing.objects.get(pk=briefing.pk)
+        briefing.slug = "another-address"
+        with self.assertRaises(ValidationError):
+            briefing.full_clean()
+
+    def test_unpublished_briefing_may_change_its_slug(self):
+        """Drafts, and briefings taken off the schedule before anyone saw them, may still change address."""
+        draft = self.newsroom.draft(self.quote, slug="draft-address")
+        unscheduled = self.newsroom.scheduled(self.quote, slug="planned-address")
+        workflow.unpublish(unscheduled, self.newsroom.editor)
+        for briefing in (draft, Briefing.objects.get(pk=unscheduled.pk)):
+            with self.subTest(slug=briefing.slug):
+                briefing.slug = f"{briefing.slug}-2"
+                briefing.full_clean()
