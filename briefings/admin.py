@@ -5,12 +5,14 @@ from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
+from . import workflow
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, MergeTagsForm, PassageAutocomplete
 from .models import Briefing, Citation, Tag
@@ -33,6 +35,32 @@ class TagListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(tags__slug=self.value())
+        return queryset
+
+
+class PublicSiteListFilter(admin.SimpleListFilter):
+    """Where a briefing stands with readers, whatever its working copy's status says."""
+
+    title = "live on the site"
+    parameter_name = "public"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("live", "Live"),
+            ("scheduled", "Scheduled"),
+            ("retracted", "Retracted"),
+            ("no", "Not public"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "live":
+            return queryset.published()
+        if self.value() == "scheduled":
+            return queryset.scheduled()
+        if self.value() == "retracted":
+            return queryset.public_pages().filter(status=Briefing.Status.RETRACTED)
+        if self.value() == "no":
+            return queryset.filter(published_revision__isnull=True)
         return queryset
 
 
@@ -106,8 +134,11 @@ class CitationInline(admin.StackedInline):
 class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     form = BriefingForm
     inlines = [CitationInline]
-    list_display = ["title", "status", "author_names", "tag_names", "citation_count", "orphaned_count", "updated_at"]
-    list_filter = ["status", TagListFilter, "authors", CitedSourceListFilter]
+    list_display = [
+        "title", "status", "public_state", "author_names", "tag_names", "citation_count", "orphaned_count",
+        "updated_at",
+    ]
+    list_filter = ["status", PublicSiteListFilter, TagListFilter, "authors", CitedSourceListFilter]
     search_fields = ["title", "dek", "body", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["authors"]
@@ -156,6 +187,18 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # The inlines were saved after the briefing: render its footnotes from them.
         form.instance.refresh_body_html()
+
+    @admin.display(description="public", ordering="published_at")
+    def public_state(self, briefing):
+        """What readers see of the briefing, from the row alone (its status describes the working copy)."""
+        if briefing.published_revision_id is None:
+            return "—"
+        if briefing.status == Briefing.Status.RETRACTED:
+            return "retracted"
+        when = timezone.localtime(briefing.published_at)
+        if workflow.is_scheduled(briefing):
+            return f"scheduled for {date_format(when, 'DATETIME_FORMAT')}"
+        return f"live since {date_format(when, 'DATE_FORMAT')}"
 
     @admin.display(description="authors")
     def author_names(self, briefing):

@@ -86,6 +86,10 @@ class BriefingQuerySet(models.QuerySet):
         """Briefings that have a public page: published ones and retracted ones (shown with their notice)."""
         return self.filter(published_revision__isnull=False, published_at__lte=now or timezone.now())
 
+    def scheduled(self, now=None):
+        """Briefings published for a time that has not come yet: readers cannot see them so far."""
+        return self.filter(published_revision__isnull=False, published_at__gt=now or timezone.now())
+
     def with_publication_record(self):
         """Annotate ``ever_published``: a publication is recorded, so ``has_been_published()`` needs no query."""
         published = BriefingEvent.objects.filter(briefing=models.OuterRef("pk"), action=BriefingEvent.Action.PUBLISHED)
