@@ -135,7 +135,7 @@ def fetch(url, headers=None):
         return response.status, dict(response.headers), response.read()
 
 
-def drain(base_url, timeout=180):
+def drain(base_url, timeout=60):
     """Wait until the server answers the trivial view quickly again.
 
     When wrk stops, gunicorn still works through the requests it accepted; a
