@@ -19,6 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from sources.admin import ReadOnlyAdmin
+
 from . import preview, revisions, workflow
 from .models import Briefing, BriefingEvent, Correction, Revision
 
@@ -186,19 +188,8 @@ class BriefingEventInline(admin.TabularInline):
         return event.revision.number if event.revision else "—"
 
 
-class ReadOnlyRecordAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(BriefingEvent)
-class BriefingEventAdmin(ReadOnlyRecordAdmin):
+class BriefingEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "briefing", "action", "actor", "from_state", "to_state")
     list_filter = ("action",)
     list_select_related = ("briefing", "actor")
@@ -207,7 +198,7 @@ class BriefingEventAdmin(ReadOnlyRecordAdmin):
 
 
 @admin.register(Correction)
-class CorrectionAdmin(ReadOnlyRecordAdmin):
+class CorrectionAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "briefing", "kind", "created_by")
     list_filter = ("kind",)
     list_select_related = ("briefing", "created_by")

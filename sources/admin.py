@@ -3,8 +3,12 @@ from django.contrib import admin
 from .models import Passage, Source
 
 
-class ReadOnlyImportedAdmin(admin.ModelAdmin):
-    """Imported text is read-only here: the files are the truth, `import_sources` the way in."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows staff may look at but never add, change or delete here.
+
+    Imported text is one case (the files are the truth, `import_sources` the way in);
+    records written once by the review workflow are another.
+    """
 
     def has_add_permission(self, request):
         return False
@@ -33,7 +37,7 @@ class PassageInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(ReadOnlyImportedAdmin):
+class SourceAdmin(ReadOnlyAdmin):
     list_display = ["display_title", "slug", "publisher", "published_on", "passage_count", "updated_at"]
     list_filter = ["publisher", "language"]
     search_fields = ["title", "slug", "publisher", "authors", "passages__text"]
@@ -53,7 +57,7 @@ class SourceAdmin(ReadOnlyImportedAdmin):
 
 
 @admin.register(Passage)
-class PassageAdmin(ReadOnlyImportedAdmin):
+class PassageAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "source", "ordinal", "kind", "citable", "retired"]
     list_filter = ["kind", "citable", "retired", "source"]
     list_select_related = ["source"]
