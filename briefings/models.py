@@ -600,3 +600,22 @@ class Correction(models.Model):
 
     def get_absolute_url(self):
         return f"{self.briefing.get_absolute_url()}#correction-{self.pk}"
+
+
+class PublicChange(models.Model):
+    """One row counting the committed changes to what readers see: the page cache's and the ETags' version.
+
+    ``caching.public_content_changed`` bumps it in the same transaction as
+    the change, so a process that reads a new number also reads the new
+    content. Reaching a scheduled publication time changes the site without
+    a write; ``caching.public_state`` reads that from the briefings' index.
+    """
+
+    generation = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "public change counter"
+
+    def __str__(self):
+        return f"public change {self.generation}"
