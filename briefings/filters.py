@@ -5,6 +5,11 @@ source), ``author=<username>``, ``published_after`` / ``published_before``
 (dates, inclusive) and ``q`` (words, as in the search page). The choices only
 ever list what published briefings use, so a draft's tag or source never
 appears in the form.
+
+The form stays small however large the archive: it offers the most used tags
+(plus the chosen ones) and links to the list of all tags, and it shows the
+chosen source only, pointing to the list of sources, whose pages link to the
+briefings citing them. Every tag and source in use is still accepted.
 """
 import datetime
 
@@ -67,6 +72,10 @@ class DateInput(forms.DateInput):
         return super().format_value(value)
 
 
+# Tags offered as checkboxes when nothing is chosen: the rest are one link away, on the list of all tags.
+POPULAR_TAGS = 20
+
+
 class BriefingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Words", method="filter_words", max_length=200)
     source = SourceFilter(
@@ -101,6 +110,23 @@ class BriefingFilter(django_filters.FilterSet):
     class Meta:
         model = Briefing
         fields = ["q", "source", "author", "published_after", "published_before", "tag"]
+
+    @property
+    def form(self):
+        """The form, offering a short list of tags and sources; validation still accepts every one in use."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            chosen = form.cleaned_data if self.is_bound and form.is_valid() else {}
+            chosen_tags = list(chosen.get("tag") or [])
+            tags = {tag.slug: tag.name for tag in chosen_tags}
+            for tag in public.popular_tags(POPULAR_TAGS):
+                tags.setdefault(tag.slug, tag.name)
+            form.fields["tag"].widget.choices = sorted(tags.items(), key=lambda choice: (choice[1], choice[0]))
+            source = chosen.get("source")
+            form.fields["source"].widget.choices = [("", "Any source")] + (
+                [(source.slug, source.display_title)] if source else []
+            )
+        return self._form
 
     def filter_words(self, queryset, name, value):
         value = value.strip()

@@ -11,7 +11,8 @@ part of a revision.
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from sources.models import Passage, Source
@@ -26,6 +27,18 @@ LIST_DEFERRED = (
     "published_revision__body_html",
     "published_revision__tag_names",
 )
+
+# What pages, JSON-LD and the API show of a citation: never a source's full text (``display_title`` reads its
+# opening) nor the passage's.
+CITATION_COLUMNS = (
+    "revision_id", "quote", "start", "end", "prefix", "suffix", "note", "label", "order", "status",
+    "passage__source_id", "passage__anchor", "passage__start",
+    "passage__source__slug", "passage__source__title", "passage__source__opening",
+    "passage__source__url", "passage__source__publisher",
+)
+SOURCE_CHOICE_COLUMNS = ("id", "slug", "title", "opening")
+# How many of the latest briefings decide which tags the filter form offers first.
+RECENT_BRIEFINGS = 500
 
 
 def byline_users():
@@ -64,7 +77,9 @@ def briefing_pages(now=None):
     ).prefetch_related(
         Prefetch(
             "published_revision__citations",
-            queryset=RevisionCitation.objects.select_related("passage__source").order_by("order", "pk"),
+            queryset=RevisionCitation.objects.select_related("passage__source")
+            .only(*CITATION_COLUMNS)
+            .order_by("order", "pk"),
         ),
         Prefetch("corrections", queryset=Correction.objects.public(now).order_by("created_at", "pk")),
     )
@@ -79,17 +94,42 @@ def citing_published(now=None):
 
 def tags_in_use(now=None):
     """Tags that the published revision of at least one published briefing carries, with how many."""
-    published = Briefing.objects.published(now)
+    # A correlated count per tag reads only that tag's rows: finding one tag by slug stays cheap on a large archive.
+    uses = (
+        RevisionTag.objects.filter(tag=OuterRef("pk"), revision__in=published_revisions(now))
+        .order_by()
+        .values("tag")
+        .annotate(uses=Count("pk"))
+        .values("uses")
+    )
     return (
-        Tag.objects.annotate(
-            briefing_count=Count(
-                "revision_tags", filter=Q(revision_tags__revision__published_as__in=published), distinct=True
-            )
-        )
+        Tag.objects.annotate(briefing_count=Coalesce(Subquery(uses), 0))
         .filter(briefing_count__gt=0)
         .only("id", "name", "slug")
         .order_by("name")
     )
+
+
+def published_revisions(now=None):
+    """The revisions readers see in lists: those of published briefings."""
+    return Briefing.objects.published(now).values("published_revision")
+
+
+def popular_tags(limit, now=None, recent=RECENT_BRIEFINGS):
+    """The ``limit`` tags most carried by the ``recent`` latest published briefings, by name.
+
+    Counting over the latest briefings only keeps this cheap however long the archive grows, and offers the
+    topics of the moment.
+    """
+    latest = Briefing.objects.published(now).order_by("-published_at", "-pk").values("published_revision")[:recent]
+    most_used = (
+        RevisionTag.objects.filter(revision__in=latest)
+        .values("tag")
+        .annotate(uses=Count("pk"))
+        .order_by("-uses", "tag")
+        .values("tag")[:limit]
+    )
+    return Tag.objects.filter(pk__in=most_used).only("id", "name", "slug").order_by("name")
 
 
 def cited_sources(now=None):
@@ -97,12 +137,14 @@ def cited_sources(now=None):
     # Nested IN subqueries, not a correlated EXISTS per source: SQLite plans the EXISTS as a join per source
     # row, which takes seconds with thousands of sources and a hundred thousand citations.
     quoted = Passage.objects.filter(pk__in=citing_published(now).values("passage_id")).values("source_id")
-    return Source.objects.filter(pk__in=quoted).only("id", "slug", "title", "text").order_by("title", "slug")
+    return Source.objects.filter(pk__in=quoted).only(*SOURCE_CHOICE_COLUMNS).order_by("title", "slug")
 
 
 def public_authors(now=None):
     """People with a byline on at least one published briefing."""
-    return byline_users().filter(Exists(Briefing.objects.published(now).filter(authors=OuterRef("pk"))))
+    # One probe per person (any one published briefing of theirs) rather than a pass over every byline.
+    one = Briefing.objects.published(now).filter(authors=OuterRef("pk")).order_by().values("pk")[:1]
+    return byline_users().alias(one_published=Subquery(one)).filter(one_published__isnull=False)
 
 
 def cited_by(source, now=None):

@@ -1,7 +1,18 @@
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.functions import Left
 from django.urls import reverse
 from django.utils.text import Truncator
+
+
+# How much of the text ``Source.opening`` keeps: a title-less source's first line is far shorter.
+OPENING_LENGTH = 300
+TITLE_WORDS = 10
+
+
+def opening_words(text):
+    """The first line of ``text``, cut to its first ten words."""
+    return Truncator(text.strip().split("\n", 1)[0]).words(TITLE_WORDS, truncate="…")
 
 
 class SourceQuerySet(models.QuerySet):
@@ -28,6 +39,10 @@ class Source(models.Model):
         max_length=255, blank=True, help_text="File name the source was last imported from."
     )
     text = models.TextField(help_text="Full normalised text of the latest import.")
+    # Kept by the database on every write: lists of sources name a title-less one without reading its text.
+    opening = models.GeneratedField(
+        expression=Left("text", OPENING_LENGTH), output_field=models.TextField(), db_persist=True
+    )
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the normalised text.")
     imported_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -50,8 +65,14 @@ class Source(models.Model):
         """The printed headline, or the article's opening words when it states none."""
         if self.title:
             return self.title
-        first_line = self.text.strip().split("\n", 1)[0]
-        return Truncator(first_line).words(10, truncate="…")
+        if "text" not in self.get_deferred_fields():
+            return opening_words(self.text)
+        # The opening decides when it holds the whole first line, or more than ten words of it; otherwise
+        # (a first line of a few very long words) the text is read.
+        start = self.opening.lstrip()
+        if len(self.opening) < OPENING_LENGTH or "\n" in start or len(start.split()) > TITLE_WORDS:
+            return opening_words(start)
+        return opening_words(self.text)
 
 
 class PassageQuerySet(models.QuerySet):
