@@ -16,6 +16,8 @@ import datetime
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import cached_property
 
 from . import public, search
 from .models import Briefing, RevisionCitation
@@ -72,6 +74,20 @@ class DateInput(forms.DateInput):
         return super().format_value(value)
 
 
+class LazyChoices(BaseChoiceIterator):
+    """Choices computed the first time a widget lists them, once."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    @cached_property
+    def choices(self):
+        return self.compute()
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
 # Tags offered as checkboxes when nothing is chosen: the rest are one link away, on the list of all tags.
 POPULAR_TAGS = 20
 
@@ -116,17 +132,24 @@ class BriefingFilter(django_filters.FilterSet):
         """The form, offering a short list of tags and sources; validation still accepts every one in use."""
         if not hasattr(self, "_form"):
             form = super().form
-            chosen = form.cleaned_data if self.is_bound and form.is_valid() else {}
-            chosen_tags = list(chosen.get("tag") or [])
-            tags = {tag.slug: tag.name for tag in chosen_tags}
-            for tag in public.popular_tags(POPULAR_TAGS):
-                tags.setdefault(tag.slug, tag.name)
-            form.fields["tag"].widget.choices = sorted(tags.items(), key=lambda choice: (choice[1], choice[0]))
-            source = chosen.get("source")
-            form.fields["source"].widget.choices = [("", "Any source")] + (
-                [(source.slug, source.display_title)] if source else []
-            )
+            # Worked out when the form is rendered: feeds and the API filter with it but never show it.
+            form.fields["tag"].widget.choices = LazyChoices(self.tag_choices)
+            form.fields["source"].widget.choices = LazyChoices(self.source_choices)
         return self._form
+
+    def chosen(self, name):
+        return self.form.cleaned_data.get(name) if self.is_bound and self.form.is_valid() else None
+
+    def tag_choices(self):
+        """The most used tags of recent briefings and the chosen ones, by name."""
+        tags = {tag.slug: tag.name for tag in self.chosen("tag") or []}
+        for tag in public.popular_tags(POPULAR_TAGS):
+            tags.setdefault(tag.slug, tag.name)
+        return sorted(tags.items(), key=lambda choice: (choice[1], choice[0]))
+
+    def source_choices(self):
+        source = self.chosen("source")
+        return [("", "Any source")] + ([(source.slug, source.display_title)] if source else [])
 
     def filter_words(self, queryset, name, value):
         value = value.strip()

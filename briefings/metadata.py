@@ -1,6 +1,7 @@
 """What machines read about a public briefing: schema.org JSON-LD, and where a quote sits in its passage."""
 from django.conf import settings
-from django.urls import reverse
+
+from .templatetags.public_site import site_url
 
 
 def person(user):
@@ -10,13 +11,16 @@ def person(user):
 def source_link(citation):
     """The source page address that highlights this citation's words."""
     passage = citation.passage
-    return f"{reverse('sources:detail', kwargs={'slug': passage.source.slug})}#{passage.anchor}"
+    return f"{site_url('sources:detail', passage.source.slug)}#{passage.anchor}"
 
 
 def article(request, briefing, citations, corrections):
     """schema.org ``AnalysisNewsArticle`` for a briefing page, with its citations and corrections."""
     revision = briefing.published_revision
-    url = request.build_absolute_uri(briefing.get_absolute_url())
+    # Every address of the page is on this site: the root is worked out once, not once per citation.
+    root = request.build_absolute_uri("/")
+    site = root.rstrip("/")
+    url = site + site_url("briefings:detail", briefing.slug)
     data = {
         "@context": "https://schema.org",
         "@type": "AnalysisNewsArticle",
@@ -29,13 +33,13 @@ def article(request, briefing, citations, corrections):
         "dateModified": (briefing.public_updated_at or briefing.published_at).isoformat(),
         "author": [person(user) for user in briefing.authors.all()],
         "keywords": [tag.name for tag in revision.tags.all()],
-        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": root},
         "isAccessibleForFree": True,
         "citation": [
             {
                 "@type": "CreativeWork",
                 "name": citation.passage.source.display_title,
-                "url": request.build_absolute_uri(source_link(citation)),
+                "url": site + source_link(citation),
                 "text": citation.quote,
                 **({"sameAs": citation.passage.source.url} if citation.passage.source.url else {}),
                 **(
@@ -51,7 +55,7 @@ def article(request, briefing, citations, corrections):
                 "@type": "CorrectionComment",
                 "text": correction.note,
                 "datePublished": correction.created_at.isoformat(),
-                "url": request.build_absolute_uri(correction.get_absolute_url()),
+                "url": f"{url}#correction-{correction.pk}",
             }
             for correction in corrections
         ],

@@ -19,14 +19,11 @@ from sources.models import Passage, Source
 
 from .models import Briefing, Citation, Correction, RevisionCitation, RevisionTag, Tag
 
+# Columns no public page reads: readers see the published revision's rendered body, never its Markdown
+# or the working copy's.
+NEVER_SHOWN = ("body", "body_html", "published_revision__body", "published_revision__tag_names")
 # Columns a list entry needs; the bodies are large and only detail pages and feeds read them.
-LIST_DEFERRED = (
-    "body",
-    "body_html",
-    "published_revision__body",
-    "published_revision__body_html",
-    "published_revision__tag_names",
-)
+LIST_DEFERRED = (*NEVER_SHOWN, "published_revision__body_html")
 
 # What pages, JSON-LD and the API show of a citation: never a source's full text (``display_title`` reads its
 # opening) nor the passage's.
@@ -65,15 +62,14 @@ def tagged_with(tags):
 def briefings(*, with_body=False, now=None):
     """Published briefings, newest first, with their published revision, authors and tags."""
     queryset = Briefing.objects.published(now).select_related("published_revision")
-    if not with_body:
-        queryset = queryset.defer(*LIST_DEFERRED)
+    queryset = queryset.defer(*(NEVER_SHOWN if with_body else LIST_DEFERRED))
     return with_byline_and_tags(queryset).order_by("-published_at", "-pk")
 
 
 def briefing_pages(now=None):
     """Briefings that have a public page (retracted ones keep theirs), with everything the page shows."""
     return with_byline_and_tags(
-        Briefing.objects.public_pages(now).select_related("published_revision").defer("body", "body_html")
+        Briefing.objects.public_pages(now).select_related("published_revision").defer(*NEVER_SHOWN)
     ).prefetch_related(
         Prefetch(
             "published_revision__citations",

@@ -15,6 +15,7 @@ from sources.views import SourceDetailView
 
 from . import metadata, public, search
 from .filters import BriefingFilter
+from .templatetags.public_site import site_url
 
 
 class FilterQueryMixin:
@@ -66,6 +67,7 @@ class BriefingDetailView(DetailView):
         briefing = self.object
         corrections = list(briefing.corrections.all())
         context.update(
+            briefing_url=site_url("briefings:detail", briefing.slug),
             revision=briefing.published_revision,
             citations=list(briefing.published_revision.citations.all()),
             corrections=[c for c in corrections if c.kind == c.Kind.CORRECTION],

@@ -1,8 +1,11 @@
 """Template filters of the public site."""
 import json
 import re
+from functools import lru_cache
 
 from django import template
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -46,3 +49,27 @@ def machine_time(value):
 @register.filter
 def display_name(user):
     return user.get_full_name() or user.get_username()
+
+
+@lru_cache(maxsize=4096)
+def _reverse(urlconf, prefix, name, args):
+    return reverse(name, urlconf=urlconf, args=args)
+
+
+def _forget_addresses(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _reverse.cache_clear()
+
+
+setting_changed.connect(_forget_addresses)
+
+
+def site_url(name, *args):
+    """``reverse(name, args=args)``, worked out once per address: a list page links the same tags many times."""
+    return _reverse(get_urlconf(), get_script_prefix(), name, args)
+
+
+@register.simple_tag(name="site_url")
+def site_url_tag(name, *args):
+    """As ``{% url %}`` for the public site's pages, remembered across requests."""
+    return site_url(name, *args)
