@@ -1,22 +1,38 @@
 """HTTP caching of the public site.
 
 Every public page depends on one thing: the *public state* of the site, what
-readers are allowed to see. It is summarised by one cheap query (counts and
-latest timestamps of public briefings, their published revisions, corrections,
-sources, taggings and bylines, and the time the last scheduled briefing went
-live) plus a generation number kept in the cache and bumped after any commit
-that touches those tables, for edits that leave no timestamp (a renamed tag, a
-changed name in a byline).
+readers are allowed to see. Its *version* combines
 
-The summary's hash is the *version*. It is part of every page's ETag and of
-every page-cache key, so publishing, correcting, retracting, re-importing a
-source, or merely reaching a scheduled publication time (the query compares
-with now) yields new ETags and new cache keys: nothing has to be purged, and
-processes that share no memory still agree because the query reads the
-database. Old entries expire on their own.
+- the number of committed changes that may touch public content, kept in one
+  database row (``PublicChange``) bumped after every such commit, and bumped
+  at once in the process that made the change (so its own next request
+  already sees a new version, before the commit is even visible);
+- the latest publication time already reached, read from an index, because
+  a scheduled briefing goes live without any write.
+
+Each process keeps the state it read for at most ``PUBLIC_STATE_MEMO_SECONDS``
+(one second by default, never past the next scheduled publication), so a
+busy site answers conditional GETs and cached pages without a query; a
+change made by another process shows within that second, one made by this
+process at once.
+
+The version is part of every page's ETag and of every page-cache key, so
+publishing, correcting, retracting, re-importing a source, renaming a tag or
+merely reaching a scheduled publication time yields new ETags and new cache
+keys: nothing has to be purged, old entries expire on their own, and
+processes that share no memory agree because they read the same row. Reading
+the state is one query whose cost does not grow with the archive.
+
+Why the row is bumped *after* commit and not inside the transaction: a bump
+inside would hold that row's lock until the end of every editing transaction
+(a whole import, say), serialising all editors behind it and risking
+deadlocks with the rows they lock. After commit is still safe: a request that
+read the old number either rendered the old content (its key is retired by
+the bump) or already the new one (harmless under the old key).
 """
 import datetime
 import hashlib
+import itertools
 import logging
 from dataclasses import dataclass
 from functools import wraps
@@ -24,7 +40,8 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
@@ -34,8 +51,10 @@ from django.utils.http import http_date, quote_etag
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "public-state-generation"
 PAGE_KEY_PREFIX = "public-page"
+# Changes this process made that the shared row does not count yet (their transaction is still open).
+_uncounted_changes = itertools.count(1)
+_uncounted = 0
 
 
 def page_cache_seconds():
@@ -50,92 +69,126 @@ class PublicState:
 
 
 def _as_datetime(value):
-    """MAX() over a datetime column comes back as text on SQLite."""
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    parsed = parse_datetime(str(value))
+    """Datetimes read through a raw cursor come back naive, or as text from an aggregate, on SQLite."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime.datetime) else parse_datetime(str(value))
     if parsed is not None and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, datetime.UTC)
     return parsed
 
 
-def _state_rows(now):
-    """One round trip: (label, number, timestamp) rows that change whenever public content does."""
-    from sources.models import Source
-
-    from .models import Briefing, Correction, TaggedBriefing
+def _state_row(now):
+    """(generation, changed_at, latest publication reached, next scheduled publication): one cheap query."""
+    from .models import Briefing, PublicChange
 
     quote = connection.ops.quote_name
     briefing = quote(Briefing._meta.db_table)
-    authors = quote(Briefing.authors.through._meta.db_table)
-    correction = quote(Correction._meta.db_table)
-    source = quote(Source._meta.db_table)
-    tagged = quote(TaggedBriefing._meta.db_table)
+    change = quote(PublicChange._meta.db_table)
     at = connection.ops.adapt_datetimefield_value(now)
-    has_page = "published_revision_id IS NOT NULL AND published_at <= %s"
-    parts = [
-        # Publication, republication, correction and retraction all move public_updated_at.
-        (f"SELECT 'public', COUNT(*), MAX(public_updated_at) FROM {briefing} WHERE {has_page}", [at]),
-        # Which revisions readers see, and which briefings are retracted: also caught without a timestamp.
-        (f"SELECT 'revisions', SUM(published_revision_id), NULL FROM {briefing} WHERE {has_page}", [at]),
-        (f"SELECT 'retracted', COUNT(*), NULL FROM {briefing} WHERE status = %s AND {has_page}",
-         [Briefing.Status.RETRACTED, at]),
-        # The latest publication time already reached changes the moment a scheduled briefing goes live.
-        (f"SELECT 'live', COUNT(*), MAX(published_at) FROM {briefing} WHERE {has_page}", [at]),
-        (f"SELECT 'scheduled', COUNT(*), MIN(published_at) FROM {briefing} "
-         "WHERE published_revision_id IS NOT NULL AND published_at > %s", [at]),
-        (f"SELECT 'corrections', COUNT(*), MAX(created_at) FROM {correction}", []),
-        (f"SELECT 'sources', COUNT(*), MAX(updated_at) FROM {source}", []),
-        (f"SELECT 'taggings', COUNT(*), NULL FROM {tagged}", []),
-        (f"SELECT 'latest-tagging', MAX(id), NULL FROM {tagged}", []),
-        (f"SELECT 'bylines', COUNT(*), NULL FROM {authors}", []),
-        (f"SELECT 'latest-byline', MAX(id), NULL FROM {authors}", []),
-    ]
-    sql = " UNION ALL ".join(part for part, _ in parts)
-    params = [param for _, group in parts for param in group]
+    # Both times come from the end of the partial index on published_at (briefing_public_state): one probe each.
+    sql = (
+        f"SELECT (SELECT generation FROM {change} WHERE id = 1), (SELECT changed_at FROM {change} WHERE id = 1), "
+        f"(SELECT MAX(published_at) FROM {briefing} WHERE published_revision_id IS NOT NULL AND published_at <= %s), "
+        f"(SELECT MIN(published_at) FROM {briefing} WHERE published_revision_id IS NOT NULL AND published_at > %s)"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {label: (number, _as_datetime(stamp)) for label, number, stamp in cursor.fetchall()}
+        cursor.execute(sql, [at, at])
+        generation, changed_at, latest_live, next_scheduled = cursor.fetchone()
+    return generation or 0, _as_datetime(changed_at), _as_datetime(latest_live), _as_datetime(next_scheduled)
+
+
+def memo_seconds():
+    return getattr(settings, "PUBLIC_STATE_MEMO_SECONDS", 1.0)
+
+
+_memo = {"state": None, "until": None, "uncounted": None}
+
+
+def forget_public_state():
+    _memo["state"] = None
 
 
 def public_state(now=None):
+    """The current public state, as read at most ``PUBLIC_STATE_MEMO_SECONDS`` ago by this process."""
+    now = now or timezone.now()
+    if _memo["state"] is not None and _memo["uncounted"] == _uncounted and now < _memo["until"]:
+        return _memo["state"]
+    state = read_public_state(now)
+    if memo_seconds() > 0:
+        until = now + datetime.timedelta(seconds=memo_seconds())
+        if state.next_scheduled:
+            until = min(until, state.next_scheduled)
+        _memo.update(state=state, until=until, uncounted=_uncounted)
+    return state
+
+
+def read_public_state(now=None):
     """The current public state: a version string, a Last-Modified time and the next scheduled publication."""
     now = now or timezone.now()
-    rows = _state_rows(now)
-    try:
-        generation = cache.get(GENERATION_KEY, 0)
-    except Exception:
-        # Without the cache nothing can be cached, and no ETag may outlive an unseen edit.
-        logger.warning("Page cache unavailable; serving uncached pages.", exc_info=True)
-        generation = f"unavailable-{now.timestamp()}"
-    summary = repr(sorted(rows.items())) + f"|{generation}"
-    stamps = [rows[label][1] for label in ("public", "live", "corrections", "sources") if rows[label][1]]
-    stamps = [stamp for stamp in stamps if stamp <= now]
+    generation, changed_at, latest_live, next_scheduled = _state_row(now)
+    summary = f"{generation}|{_uncounted}|{latest_live.isoformat() if latest_live else ''}"
+    stamps = [stamp for stamp in (changed_at, latest_live) if stamp and stamp <= now]
     return PublicState(
         version=hashlib.sha256(summary.encode()).hexdigest()[:20],
         last_modified=max(stamps) if stamps else None,
-        next_scheduled=rows["scheduled"][1],
+        next_scheduled=next_scheduled,
     )
 
 
-def bump_generation():
-    """Mark every cached page stale, now and again once the current transaction commits.
+def _note_uncounted():
+    global _uncounted
+    _uncounted = next(_uncounted_changes)
 
-    The second bump matters: a page rendered by another request between the
-    first bump and the commit still shows the old content under the new key.
-    """
 
-    def bump():
+def _record_change(visible):
+    """Count committed changes in the shared row (its own short transaction); every process sees it."""
+    global _uncounted
+    from .models import PublicChange
+
+    now = timezone.now()
+    fields = {"generation": F("generation") + 1}
+    if visible:
+        fields["changed_at"] = now
+    if not PublicChange.objects.filter(pk=1).update(**fields):
         try:
-            try:
-                cache.incr(GENERATION_KEY)
-            except ValueError:
-                cache.set(GENERATION_KEY, 1, timeout=None)
-        except Exception:
-            logger.warning("Page cache unavailable; could not mark cached pages stale.", exc_info=True)
+            with transaction.atomic():
+                PublicChange.objects.create(pk=1, generation=1, changed_at=now)
+        except IntegrityError:
+            # Another process created the row a moment ago; count this change on top of it.
+            PublicChange.objects.filter(pk=1).update(**fields)
+    _uncounted = 0
+    forget_public_state()
 
-    bump()
-    transaction.on_commit(bump)
+
+class _PendingChange:
+    """The after-commit bump of one transaction; one per transaction however many rows it wrote."""
+
+    def __init__(self):
+        self.visible = False
+
+    def __call__(self):
+        _record_change(self.visible)
+
+
+def public_content_changed(*, visible=True):
+    """Say that what readers see may have changed in the current transaction (or just now, outside one).
+
+    ``visible`` is False for edits that can only matter once published (a
+    draft's text, say): they retire cached pages, to be safe, but do not move
+    the site's Last-Modified time.
+    """
+    _note_uncounted()
+    if not connection.in_atomic_block:
+        _record_change(visible)
+        return
+    pending = next(
+        (func for _ids, func, _robust in connection.run_on_commit if isinstance(func, _PendingChange)), None
+    )
+    if pending is None:
+        pending = _PendingChange()
+        transaction.on_commit(pending)
+    pending.visible = pending.visible or visible
 
 
 def _cache_call(method, *args):
@@ -192,23 +245,40 @@ def public_page(view):
     return wrapper
 
 
-def _bump_on_save(sender, instance=None, update_fields=None, **kwargs):
+def _changed_on_save(sender, instance=None, update_fields=None, **kwargs):
     if sender is get_user_model() and update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # Logging in changes nothing readers see.
-    bump_generation()
+    public_content_changed(visible=sender not in _working_copy_models())
 
 
-def _bump(sender, **kwargs):
-    bump_generation()
+def _changed(sender, **kwargs):
+    public_content_changed(visible=sender not in _working_copy_models())
+
+
+def _working_copy_models():
+    """Rows an editor changes before anything is published; the workflow says when readers see them.
+
+    A draft's citations, and revisions with their citations and tags, are not
+    listed: they reach readers only through a workflow step, which says so.
+    """
+    from .models import Briefing, TaggedBriefing
+
+    return (Briefing, TaggedBriefing)
 
 
 def connect_signals():
-    """Stale every cached page after edits that leave no trace in the public-state query."""
+    """Retire every cached page after any save or delete of a row public pages read.
+
+    Writes that send no signal (``update()``, bulk operations) call
+    ``public_content_changed`` themselves: the workflow, the importer, the
+    re-anchoring of published revisions and the corpus generator.
+    """
     from sources.models import Passage, Source
 
-    from .models import Briefing, Correction, Tag, TaggedBriefing
+    from .models import Briefing, Correction, Tag
 
-    for model in (Briefing, Correction, Tag, TaggedBriefing, Source, Passage, get_user_model()):
-        post_save.connect(_bump_on_save, sender=model, dispatch_uid=f"public-cache-save-{model._meta.label}")
-        post_delete.connect(_bump, sender=model, dispatch_uid=f"public-cache-delete-{model._meta.label}")
-    m2m_changed.connect(_bump, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
+    for model in (*_working_copy_models(), Correction, Tag, Source, Passage, get_user_model()):
+        label = model._meta.label
+        post_save.connect(_changed_on_save, sender=model, dispatch_uid=f"public-cache-save-{label}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"public-cache-delete-{label}")
+    m2m_changed.connect(_changed, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")

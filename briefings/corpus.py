@@ -692,7 +692,7 @@ class Generator:
         self.write_briefings()
         User = get_user_model()
         _reset_sequences([Source, Passage, User, Tag, Briefing, Citation, Revision])
-        caching.bump_generation()
+        caching.public_content_changed()
         return self.summary
 
 
@@ -803,7 +803,7 @@ def delete_generated():
             name__in=tag_names(MAX_TAGS), tagged_briefings__isnull=True, revision_tags__isnull=True
         )
         deleted["tags"], _ = Tag.objects.filter(pk__in=list(unused.values_list("pk", flat=True))).delete()
-        caching.bump_generation()
+        caching.public_content_changed()
     return deleted
 
 

@@ -175,6 +175,8 @@ SITE_NAME = os.environ.get("BRIEFINGS_SITE_NAME", "Briefings")
 
 # Public pages are cached this long at most; any public change invalidates them at once.
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "600"))
+# How long a process may answer from the public state it last read; changes made elsewhere show after it.
+PUBLIC_STATE_MEMO_SECONDS = float(os.environ.get("PUBLIC_STATE_MEMO_SECONDS", "1"))
 # "auto" picks PostgreSQL full-text search or SQLite FTS5; "plain" forces the simple fallback.
 SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "auto")
 # Scheme and host used for links in notification emails, e.g. https://briefings.example.org
