@@ -2,21 +2,26 @@
 
 Readers type what they would type into any search box: words, "quoted
 phrases", ``or`` between alternatives and ``-word`` to exclude. Each database
-answers with the same shape: a queryset of briefings (or passages) annotated
-with ``search_rank`` (higher is better) and ``search_snippet`` (text with the
-matched words between ``MARK_START`` and ``MARK_END``).
+answers with the same shape: ``Results`` (for a ``Paginator``) whose rows are
+briefings (or passages) annotated with ``search_rank`` (higher is better) and
+``search_snippet`` (text with the matched words between ``MARK_START`` and
+``MARK_END``). Counts stop at ``SEARCH_RANKED_LIMIT`` (1,000) and only that many
+of the most recent matches are ranked, so a word found almost everywhere costs
+no more than a rarer one (see ``Results``).
 
-- PostgreSQL: a weighted ``SearchVector`` (title A, dek B, body C) of the
-  published revision, ``websearch_to_tsquery``, ``SearchRank`` and
-  ``SearchHeadline``; GIN expression indexes (migration 0004) serve it.
+- PostgreSQL: ``websearch_to_tsquery`` against stored, GIN-indexed ``tsvector``
+  columns that the database generates itself (migration 0009: a revision's
+  title A, dek B, body C; a passage's text), ``ts_rank`` on them, and
+  ``ts_headline`` for the shown rows only.
 - SQLite: FTS5 tables kept in step with revisions and passages by triggers
-  (see ``install_sqlite_index``), ``bm25()`` with the same weights, and
-  ``snippet()``.
+  (see ``install_sqlite_index``), joined to the ranked rows so that ``bm25()``
+  (same weights) and ``snippet()`` run inside one query.
 - Anywhere else, or SQLite without FTS5: case-insensitive containment of every
   word, ranked by where the words occur, with snippets cut in Python.
 
 ``SEARCH_BACKEND`` ("auto", "postgresql", "fts5" or "plain") overrides the
-choice; ``SEARCH_CONFIG`` names the PostgreSQL text search configuration.
+choice; ``SEARCH_CONFIG`` names the PostgreSQL text search configuration (the
+stored columns are generated with the one set when migration 0009 ran).
 """
 import functools
 import re
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
@@ -35,6 +40,8 @@ MARK_START, MARK_END = "\x02", "\x03"
 ELLIPSIS = "…"
 REVISION_FTS = "briefings_revision_fts"
 PASSAGE_FTS = "briefings_passage_fts"
+# PostgreSQL: the generated tsvector column of revisions and passages (migration 0009).
+VECTOR_COLUMN = "search_vector"
 # Title weighs most, then the dek, then the body: the same order on every backend.
 WEIGHTS = {"title": 1.0, "dek": 0.4, "body": 0.2}
 
@@ -142,10 +149,91 @@ def _plain_rank(groups, weighted_fields):
     return rank
 
 
+# Results ----------------------------------------------------------------------
+
+
+def ranked_limit():
+    return getattr(settings, "SEARCH_RANKED_LIMIT", 1000)
+
+
+@dataclass
+class Results:
+    """One group of search results, for a ``Paginator``: the best matches first, counted up to ``limit``.
+
+    Ranking every match of a word found almost everywhere (a search for
+    "government" matches nine passages in ten) would cost more than the page
+    can spend, so when more than ``limit`` rows match, only the ``limit`` most
+    recent matches are ranked: ``more`` is true, ``count()`` is ``limit`` and
+    the page says "more than". A reader who wants older ones adds a word.
+    Below the limit every match is ranked and counted exactly.
+    """
+
+    matching: QuerySet  # every match, in no particular order
+    every_match_ranked: QuerySet  # both ranked querysets are best first, with ``search_rank`` and ``search_snippet``
+    newest_ranked: QuerySet  # the ``limit`` most recent matches, ranked
+    limit: int
+
+    @functools.cached_property
+    def found(self):
+        """How many match, counting no further than one past the limit."""
+        return self.matching.prefetch_related(None).order_by().values("pk")[: self.limit + 1].count()
+
+    def count(self):
+        return min(self.found, self.limit)
+
+    @property
+    def more(self):
+        return self.found > self.limit
+
+    @property
+    def ranked(self):
+        return self.newest_ranked if self.more else self.every_match_ranked
+
+    def __getitem__(self, index):
+        return self.ranked[index]
+
+    def __iter__(self):
+        return iter(self.ranked)
+
+
+def newest_matches(matching, recency, limit):
+    """The ``limit`` most recent of ``matching``: a condition on primary keys, cheap where the planner nests loops."""
+    return Q(pk__in=matching.prefetch_related(None).order_by(*recency).values("pk")[:limit])
+
+
+def at_or_after_newest(matching, recency, limit):
+    """The matches no older than the ``limit``-th most recent one, as a range on the recency column.
+
+    For SQLite: there ``pk IN (...)`` next to an FTS5 join is probed once per
+    match, while a range is checked once per row (ties at the edge may add a row).
+    """
+    column = recency[0].lstrip("-")
+    edge = matching.prefetch_related(None).order_by(*recency).values(column)[limit - 1 : limit]
+    return Q(**{f"{column}__gte": Subquery(edge)})
+
+
+def _fts5_join(queryset, fts, key, expression, rank, snippet_column):
+    """Join the FTS5 table on ``key`` so bm25() and snippet() run once per row of the page, never per match."""
+    return queryset.extra(
+        tables=[fts],
+        where=[f"{fts} MATCH %s", f"{fts}.rowid = {key}"],
+        params=[expression],
+        select={
+            "search_rank": rank,
+            "search_snippet": f"snippet({fts}, {snippet_column}, char(2), char(3), '{ELLIPSIS}', 30)",
+        },
+    )
+
+
 # Briefings --------------------------------------------------------------------
+
+# The newest first, as in every list of briefings: what the limit keeps when a word is everywhere.
+BRIEFING_RECENCY = ("-published_at", "-pk")
+BRIEFING_ORDER = ("-search_rank", "-published_at", "-pk")
 
 
 def _briefing_vector(prefix="published_revision__"):
+    """The weighted vector as an expression: what migration 0004 indexed before the stored column existed."""
     from django.contrib.postgres.search import SearchVector
 
     config = search_config()
@@ -184,18 +272,45 @@ def _headline(field_name, text):
     )
 
 
+def stored_vector(column):
+    """The ``search_vector`` column (migration 0009) of the table that holds ``column``, on PostgreSQL.
+
+    The column is generated by the database and unknown to the models, so it is
+    reached through another column of the same table: whatever alias the query
+    gives that table (a join, a subquery), the vector follows it.
+    """
+    from django.contrib.postgres.search import SearchVectorField
+    from django.db.models import Expression
+
+    class StoredVector(Expression):
+        def __init__(self, anchor):
+            super().__init__(output_field=SearchVectorField())
+            self.anchor = anchor
+
+        def get_source_expressions(self):
+            return [self.anchor]
+
+        def set_source_expressions(self, expressions):
+            (self.anchor,) = expressions
+
+        def as_sql(self, compiler, db_connection):
+            table = compiler.quote_name_unless_alias(self.anchor.alias)
+            return f"{table}.{db_connection.ops.quote_name(VECTOR_COLUMN)}", []
+
+    return StoredVector(F(column))
+
+
 def filter_briefings(queryset, text):
     """Only the briefings of ``queryset`` whose published revision matches ``text``; order unchanged."""
-    from .models import Revision
-
     engine = backend()
     groups = parse(text)
     if not groups:
         # Nothing to look for (only exclusions or punctuation): every backend finds nothing.
         return queryset.none()
     if engine == "postgresql":
-        matching = Revision.objects.annotate(search=_briefing_vector(prefix="")).filter(search=_query(text))
-        return queryset.filter(published_revision__in=matching.values("pk"))
+        return queryset.alias(search_vector=stored_vector("published_revision__title")).filter(
+            search_vector=_query(text)
+        )
     if engine == "fts5":
         return queryset.filter(
             published_revision_id__in=RawSQL(
@@ -207,55 +322,58 @@ def filter_briefings(queryset, text):
 
 
 def rank_briefings(queryset, text):
-    """Matching briefings, best first, with ``search_rank`` and ``search_snippet``."""
+    """Matching briefings of ``queryset``, best first, with ``search_rank`` and ``search_snippet``: see ``Results``."""
     engine = backend()
     groups = parse(text)
+    matching = filter_briefings(queryset, text)
+    limit = ranked_limit()
     if not groups:
-        return queryset.none()
+        return Results(matching, matching, matching, limit)
     if engine == "postgresql":
         from django.contrib.postgres.search import SearchRank
 
-        return (
-            filter_briefings(queryset, text)
-            .annotate(
-                search_rank=SearchRank(_briefing_vector(), _query(text)),
+        def ranked(candidates):
+            # The rank reads the stored vector; PostgreSQL cuts headlines after the sort, for the page's rows only.
+            return candidates.annotate(
+                search_rank=SearchRank(stored_vector("published_revision__title"), _query(text)),
                 search_snippet=_headline("published_revision__body", text),
-            )
-            .order_by("-search_rank", "-published_at", "-pk")
-        )
+            ).order_by(*BRIEFING_ORDER)
+
+        newest = queryset.filter(newest_matches(matching, BRIEFING_RECENCY, limit))
+        return Results(matching, ranked(matching), ranked(newest), limit)
     if engine == "fts5":
-        expression = fts5_expression(groups)
-        briefing_table = queryset.model._meta.db_table
-        correlated = (
-            f"FROM {REVISION_FTS} WHERE {REVISION_FTS} MATCH %s "
-            f'AND {REVISION_FTS}.rowid = "{briefing_table}"."published_revision_id"'
-        )
         weights = ", ".join(str(WEIGHTS[name] * 10) for name in ("title", "dek", "body"))
-        return (
-            filter_briefings(queryset, text)
-            .annotate(
-                # bm25() is lower for better matches; negate it so every backend sorts the same way.
-                search_rank=RawSQL(f"(SELECT -bm25({REVISION_FTS}, {weights}) {correlated})", [expression],
-                                   output_field=FloatField()),
-                search_snippet=RawSQL(
-                    f"(SELECT snippet({REVISION_FTS}, 2, char(2), char(3), '{ELLIPSIS}', 30) {correlated})",
-                    [expression],
-                ),
-            )
-            .order_by("-search_rank", "-published_at", "-pk")
-        )
+
+        def ranked(candidates):
+            # bm25() is lower for better matches; negate it so every backend sorts the same way.
+            return _fts5_join(
+                candidates,
+                REVISION_FTS,
+                f'"{queryset.model._meta.db_table}"."published_revision_id"',
+                fts5_expression(groups),
+                rank=f"-bm25({REVISION_FTS}, {weights})",
+                snippet_column=2,
+            ).order_by(*BRIEFING_ORDER)
+
+        newest = queryset.filter(at_or_after_newest(matching, BRIEFING_RECENCY, limit))
+        return Results(matching, ranked(queryset), ranked(newest), limit)
     weighted = [(f"published_revision__{name}", weight) for name, weight in WEIGHTS.items()]
-    return (
-        filter_briefings(queryset, text)
-        .annotate(
+
+    def ranked(candidates):
+        return candidates.annotate(
             search_rank=_plain_rank(groups, weighted),
             search_snippet=Substr(F("published_revision__body"), 1, 4000),
-        )
-        .order_by("-search_rank", "-published_at", "-pk")
-    )
+        ).order_by(*BRIEFING_ORDER)
+
+    newest = queryset.filter(newest_matches(matching, BRIEFING_RECENCY, limit))
+    return Results(matching, ranked(matching), ranked(newest), limit)
 
 
 # Passages ---------------------------------------------------------------------
+
+# The most recently imported first: passage rows are written in import order.
+PASSAGE_RECENCY = ("-pk",)
+PASSAGE_ORDER = ("-search_rank", "source__title", "ordinal")
 
 
 def searchable_passages():
@@ -263,48 +381,65 @@ def searchable_passages():
     return Passage.objects.current().exclude(kind=Passage.Kind.BOILERPLATE)
 
 
+def filter_passages(queryset, text):
+    """Only the passages of ``queryset`` that match ``text``."""
+    engine = backend()
+    groups = parse(text)
+    if not groups:
+        return queryset.none()
+    if engine == "postgresql":
+        return queryset.alias(search_vector=stored_vector("text")).filter(search_vector=_query(text))
+    if engine == "fts5":
+        return queryset.filter(
+            pk__in=RawSQL(f"SELECT rowid FROM {PASSAGE_FTS} WHERE {PASSAGE_FTS} MATCH %s", [fts5_expression(groups)])
+        )
+    return queryset.filter(_contains_all(groups, ["text"]))
+
+
 def rank_passages(text, queryset=None):
-    """Matching source passages, best first, with ``search_rank`` and ``search_snippet``."""
+    """Matching source passages, best first, with ``search_rank`` and ``search_snippet``: see ``Results``."""
     queryset = searchable_passages() if queryset is None else queryset
     queryset = queryset.select_related("source").only(
         "id", "anchor", "ordinal", "text", "source__slug", "source__title", "source__text"
     )
     engine = backend()
     groups = parse(text)
+    matching = filter_passages(queryset, text)
+    limit = ranked_limit()
     if not groups:
-        return queryset.none()
+        return Results(matching, matching, matching, limit)
     if engine == "postgresql":
         from django.contrib.postgres.search import SearchRank
 
-        return (
-            queryset.annotate(search=_passage_vector())
-            .filter(search=_query(text))
-            .annotate(search_rank=SearchRank(_passage_vector(), _query(text)), search_snippet=_headline("text", text))
-            .order_by("-search_rank", "source__title", "ordinal")
-        )
+        def ranked(candidates):
+            return candidates.annotate(
+                search_rank=SearchRank(stored_vector("text"), _query(text)), search_snippet=_headline("text", text)
+            ).order_by(*PASSAGE_ORDER)
+
+        newest = queryset.filter(newest_matches(matching, PASSAGE_RECENCY, limit))
+        return Results(matching, ranked(matching), ranked(newest), limit)
     if engine == "fts5":
-        expression = fts5_expression(groups)
-        table = Passage._meta.db_table
-        correlated = f'FROM {PASSAGE_FTS} WHERE {PASSAGE_FTS} MATCH %s AND {PASSAGE_FTS}.rowid = "{table}"."id"'
-        return (
-            queryset.filter(
-                pk__in=RawSQL(f"SELECT rowid FROM {PASSAGE_FTS} WHERE {PASSAGE_FTS} MATCH %s", [expression])
-            )
-            .annotate(
-                search_rank=RawSQL(f"(SELECT -bm25({PASSAGE_FTS}) {correlated})", [expression],
-                                   output_field=FloatField()),
-                search_snippet=RawSQL(
-                    f"(SELECT snippet({PASSAGE_FTS}, 0, char(2), char(3), '{ELLIPSIS}', 30) {correlated})",
-                    [expression],
-                ),
-            )
-            .order_by("-search_rank", "source__title", "ordinal")
-        )
-    return (
-        queryset.filter(_contains_all(groups, ["text"]))
-        .annotate(search_rank=_plain_rank(groups, [("text", 1.0)]), search_snippet=F("text"))
-        .order_by("-search_rank", "source__title", "ordinal")
-    )
+
+        def ranked(candidates):
+            return _fts5_join(
+                candidates,
+                PASSAGE_FTS,
+                f'"{Passage._meta.db_table}"."id"',
+                fts5_expression(groups),
+                rank=f"-bm25({PASSAGE_FTS})",
+                snippet_column=0,
+            ).order_by(*PASSAGE_ORDER)
+
+        newest = queryset.filter(at_or_after_newest(matching, PASSAGE_RECENCY, limit))
+        return Results(matching, ranked(queryset), ranked(newest), limit)
+
+    def ranked(candidates):
+        return candidates.annotate(
+            search_rank=_plain_rank(groups, [("text", 1.0)]), search_snippet=F("text")
+        ).order_by(*PASSAGE_ORDER)
+
+    newest = queryset.filter(newest_matches(matching, PASSAGE_RECENCY, limit))
+    return Results(matching, ranked(matching), ranked(newest), limit)
 
 
 # Snippets ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from unittest import skipUnless
 
+from django.core.paginator import EmptyPage, Paginator
 from django.db import connection
 from django.test import override_settings
 
@@ -114,6 +115,62 @@ class SearchTestsMixin:
         self.assertContains(response, "Briefings <span class=\"result-count\">(3)</span>", html=True)
         self.assertContains(response, "Passages of the sources <span class=\"result-count\">(2)</span>", html=True)
         self.assertContains(response, "<mark>")
+        self.assertNotContains(response, "more than")
+
+    def test_the_index_follows_a_published_edit(self):
+        """Once an edit is published, its new words are found and the words it removed are not."""
+        from briefings import workflow
+
+        briefing = Briefing.objects.get(pk=self.other.pk)
+        briefing.body = "Turnout was high and a zeppelin was mentioned.[^n1]"
+        briefing.save()
+        workflow.record_edit(briefing, self.newsroom.analyst)
+        workflow.submit(briefing, self.newsroom.analyst)
+        workflow.approve(briefing, self.newsroom.editor)
+        workflow.publish(briefing, self.newsroom.editor, minor=True)
+        self.assertEqual(self.titles("zeppelin"), ["Armenian elections"])
+        self.assertEqual(self.titles('"gas prices"'), [])
+
+    def test_the_index_follows_an_edit_of_a_passage(self):
+        Passage.objects.filter(source=self.source, ordinal=2).update(text="Officials said the airship would fly.")
+        self.assertEqual([p.ordinal for p in search.rank_passages("airship")], [2])
+        self.assertEqual(list(search.rank_passages("exports")), [])
+
+    @override_settings(SEARCH_RANKED_LIMIT=2)
+    def test_beyond_the_limit_the_most_recent_matches_are_ranked(self):
+        """Three briefings match: the two newest are ranked and counted, and the count says there are more."""
+        results = search.rank_briefings(public.briefings(), "corridor")
+        self.assertEqual((results.count(), results.more), (2, True))
+        self.assertEqual([b.published_revision.title for b in results], ["Week in review", "Energy notes"])
+
+    @override_settings(SEARCH_RANKED_LIMIT=2)
+    def test_paging_reaches_the_last_ranked_result(self):
+        paginator = Paginator(search.rank_briefings(public.briefings(), "corridor"), 1)
+        self.assertEqual(paginator.num_pages, 2)
+        self.assertEqual([b.published_revision.title for b in paginator.page(2).object_list], ["Energy notes"])
+        with self.assertRaises(EmptyPage):
+            paginator.page(3)
+
+    @override_settings(SEARCH_RANKED_LIMIT=2)
+    def test_the_page_says_when_more_match_than_are_counted(self):
+        response = self.client.get("/search/?q=corridor")
+        self.assertContains(response, "Briefings <span class=\"result-count\">(more than 2)</span>", html=True)
+        self.assertContains(response, "most recent briefings that match")
+        self.assertContains(response, "Passages of the sources <span class=\"result-count\">(2)</span>", html=True)
+
+    def test_at_the_limit_the_count_is_exact(self):
+        with override_settings(SEARCH_RANKED_LIMIT=3):
+            results = search.rank_briefings(public.briefings(), "corridor")
+            self.assertEqual((results.count(), results.more), (3, False))
+            self.assertEqual(len(list(results)), 3)
+
+    def test_a_later_page_shows_snippets_too(self):
+        """Snippets are cut for the rows of the page being read, whichever page it is."""
+        paginator = Paginator(search.rank_passages("corridor"), 1)
+        for number in (1, 2):
+            with self.subTest(page=number):
+                (shown,) = search.finish_snippets(list(paginator.page(number).object_list), "corridor")
+                self.assertIn("<mark>corridor</mark>", snippet(shown.search_snippet))
 
 
 class DatabaseSearchTests(SearchTestsMixin, PublicSiteTestCase):
@@ -145,15 +202,30 @@ class PostgresIndexTests(PublicSiteTestCase):
             return "\n".join(row[0] for row in cursor.fetchall())
 
     def test_briefing_search_uses_the_gin_index(self):
-        """Search stays fast as the archive grows: the planner can use the index on revisions."""
+        """Search stays fast as the archive grows: the planner can use the index on revisions' stored vectors."""
         plan = self.explain(search.filter_briefings(Briefing.objects.all(), "corridor"))
-        self.assertIn("briefings_revision_search", plan, plan)
+        self.assertIn("briefings_revision_search_vector", plan, plan)
 
     def test_passage_search_uses_the_gin_index(self):
         # The passage search's own condition: the planner may prefer another index for the rest.
-        matching = Passage.objects.annotate(search=search._passage_vector()).filter(search=search._query("corridor"))
-        plan = self.explain(matching)
-        self.assertIn("briefings_passage_search", plan, plan)
+        plan = self.explain(search.filter_passages(Passage.objects.all(), "corridor"))
+        self.assertIn("briefings_passage_search_vector", plan, plan)
+
+    def test_the_expression_indexes_are_gone(self):
+        """The stored columns replace them: no index is written twice on every save."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE indexname IN ('briefings_revision_search', "
+                "'briefings_passage_search')"
+            )
+            self.assertEqual(cursor.fetchall(), [])
+
+    def test_ranking_and_headlines_read_the_stored_vector(self):
+        """The page's query never recomputes a text's vector for every match."""
+        sql = str(search.rank_briefings(public.briefings(), "corridor").ranked.query)
+        sql += str(search.rank_passages("corridor").ranked.query)
+        self.assertNotIn("to_tsvector", sql)
+        self.assertIn("search_vector", sql)
 
 
 @skipUnless(connection.vendor == "sqlite" and search.fts5_available(), "FTS5 is SQLite's")
