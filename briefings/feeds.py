@@ -7,6 +7,7 @@ survives a change of slug, first publication and last public change (a
 correction moves it), the authors and the tags as categories.
 """
 import copy
+import io
 import re
 
 from django.conf import settings
@@ -34,6 +35,15 @@ def absolute_html(html, site_root, page_url):
     return RELATIVE_LINK.sub(replace, html)
 
 
+class BufferedWrite:
+    """Write the whole document at once: the XML writer's many small writes are slow on a response."""
+
+    def write(self, outfile, encoding):
+        buffer = io.StringIO()
+        super().write(buffer, encoding)
+        outfile.write(buffer.getvalue())
+
+
 def for_request(feed, request):
     """A copy of the (shared, module-level) feed that knows its request: entries need the host."""
     feed = copy.copy(feed)
@@ -41,7 +51,7 @@ def for_request(feed, request):
     return feed
 
 
-class RssWithUpdates(Rss201rev2Feed):
+class RssWithUpdates(BufferedWrite, Rss201rev2Feed):
     """RSS 2.0 has no "updated" date; ``atom:updated`` carries it (corrections move it)."""
 
     def add_item_elements(self, handler, item):
@@ -62,7 +72,11 @@ class FullContentRssFeed(RssWithUpdates):
             handler.addQuickElement("content:encoded", item["content_html"])
 
 
-class FullContentAtomFeed(Atom1Feed):
+class AtomFeed(BufferedWrite, Atom1Feed):
+    pass
+
+
+class FullContentAtomFeed(AtomFeed):
     """Atom with the whole body in ``content``; ``summary`` keeps the dek."""
 
     def add_item_elements(self, handler, item):
@@ -230,4 +244,4 @@ class CorrectionFeed(Feed):
 
 
 class CorrectionAtomFeed(CorrectionFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeed
