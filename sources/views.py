@@ -11,7 +11,7 @@ class SourceListView(ListView):
     def get_queryset(self):
         return (
             Source.objects.with_passage_count()
-            .only("slug", "title", "publisher", "published_on", "text")
+            .only("slug", "title", "publisher", "published_on", "opening")
             .order_by("title", "slug")
         )
 

@@ -53,6 +53,17 @@ class BriefingListTests(PublicSiteTestCase):
             self.assertContains(response, f'<label for="id_{field}">')
         self.assertContains(response, "<legend>Tags</legend>", html=True)
 
+    def test_filter_form_offers_tags_and_the_chosen_source_with_links_to_all(self):
+        """The form stays short on a large archive: tags in use as checkboxes, every tag and source one link away."""
+        response = self.client.get(f"/?source={self.other_source.slug}")
+        self.assertContains(response, '<input type="checkbox" name="tag" value="energy" id="id_tag_1">', html=True)
+        self.assertContains(response, '<a href="/tags/">all tags</a>', html=True)
+        self.assertContains(response, '<a href="/sources/">all sources</a>', html=True)
+        self.assertContains(
+            response, f'<option value="{self.other_source.slug}" selected>Tbilisi weighs tariffs</option>', html=True
+        )
+        self.assertNotContains(response, f'value="{self.source.slug}"')
+
     def test_filter_by_one_tag(self):
         """Choosing a tag keeps only the briefings carrying it."""
         response = self.client.get("/?tag=energy")

@@ -1,4 +1,7 @@
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.html import escape
 
 from sources.importer import import_sources
@@ -50,3 +53,17 @@ class SourcePagesTests(TestCase):
 
     def test_unknown_source_is_404(self):
         self.assertEqual(self.client.get("/sources/no-such-article/").status_code, 404)
+
+
+class UntitledSourceListTests(TestCase):
+    def test_list_names_a_title_less_source_by_its_opening_words(self):
+        """The sources list shows a headline-less article's first words, without reading every article's text."""
+        now = timezone.now()
+        Source.objects.create(
+            slug="untitled", title="", text="Gas talks resume in Ashgabat\n" + "Long body. " * 5000,
+            content_hash="0" * 64, imported_at=now, updated_at=now,
+        )
+        with CaptureQueriesContext(connection) as captured:
+            response = self.client.get("/sources/")
+        self.assertContains(response, '<a href="/sources/untitled/">Gas talks resume in Ashgabat</a>', html=True)
+        self.assertFalse(any('"sources_source"."text"' in query["sql"] for query in captured))
