@@ -8,10 +8,17 @@ def person(user):
     return {"@type": "Person", "name": user.get_full_name() or user.get_username()}
 
 
-def source_link(citation):
-    """The source page address that highlights this citation's words."""
-    passage = citation.passage
-    return f"{site_url('sources:detail', passage.source.slug)}#{passage.anchor}"
+def cited_work(citation, site):
+    """schema.org ``CreativeWork`` for a ``public.PageCitation``."""
+    return {
+        "@type": "CreativeWork",
+        "name": citation.source_name,
+        "url": f"{site}{site_url('sources:detail', citation.source_slug)}#{citation.anchor}",
+        "text": citation.quote,
+        **({"sameAs": citation.source_url} if citation.source_url else {}),
+        **({"publisher": {"@type": "Organization", "name": citation.source_publisher}}
+           if citation.source_publisher else {}),
+    }
 
 
 def article(request, briefing, citations, corrections):
@@ -35,21 +42,7 @@ def article(request, briefing, citations, corrections):
         "keywords": [tag.name for tag in revision.tags.all()],
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": root},
         "isAccessibleForFree": True,
-        "citation": [
-            {
-                "@type": "CreativeWork",
-                "name": citation.passage.source.display_title,
-                "url": site + source_link(citation),
-                "text": citation.quote,
-                **({"sameAs": citation.passage.source.url} if citation.passage.source.url else {}),
-                **(
-                    {"publisher": {"@type": "Organization", "name": citation.passage.source.publisher}}
-                    if citation.passage.source.publisher
-                    else {}
-                ),
-            }
-            for citation in citations
-        ],
+        "citation": [cited_work(citation, site) for citation in citations],
         "correction": [
             {
                 "@type": "CorrectionComment",

@@ -66,8 +66,54 @@ def briefings(*, with_body=False, now=None):
     return with_byline_and_tags(queryset).order_by("-published_at", "-pk")
 
 
+def briefing_page_headers(now=None):
+    """Briefings that have a public page, with their revision, byline and tags, and whether corrections exist.
+
+    The page reads its citations with ``page_citations`` and its corrections
+    with ``page_corrections`` (only when ``has_corrections``).
+    """
+    return with_byline_and_tags(
+        Briefing.objects.public_pages(now)
+        .select_related("published_revision")
+        .defer(*NEVER_SHOWN)
+        .annotate(has_corrections=Exists(Correction.objects.filter(briefing=OuterRef("pk"))))
+    )
+
+
+def page_corrections(briefing, now=None):
+    return list(Correction.objects.public(now).filter(briefing=briefing).order_by("created_at", "pk"))
+
+
+@dataclass(frozen=True)
+class PageCitation:
+    """What a briefing page says of one citation, read as plain values: thirty rows cost no model objects."""
+
+    quote: str
+    anchor: str
+    source_slug: str
+    source_name: str
+    source_url: str
+    source_publisher: str
+
+
+def page_citations(revision):
+    """The revision's citations in footnote order, with the name, address and publisher of each source."""
+    rows = (
+        RevisionCitation.objects.filter(revision=revision)
+        .order_by("order", "pk")
+        .values_list(
+            "quote", "passage__anchor", "passage__source__slug", "passage__source__title",
+            "passage__source__opening", "passage__source__url", "passage__source__publisher", "passage__source_id",
+        )
+    )
+    return [
+        PageCitation(quote, anchor, slug, title or Source.name_from_opening(source_id, opening), url, publisher)
+        for quote, anchor, slug, title, opening, url, publisher, source_id in rows
+    ]
+
+
 def briefing_pages(now=None):
-    """Briefings that have a public page (retracted ones keep theirs), with everything the page shows."""
+    """Briefings that have a public page (retracted ones keep theirs), with everything the API shows."""
     return with_byline_and_tags(
         Briefing.objects.public_pages(now).select_related("published_revision").defer(*NEVER_SHOWN)
     ).prefetch_related(

@@ -60,16 +60,19 @@ class BriefingDetailView(DetailView):
     context_object_name = "briefing"
 
     def get_queryset(self):
-        return public.briefing_pages()
+        return public.briefing_page_headers()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         briefing = self.object
-        corrections = list(briefing.corrections.all())
+        corrections = public.page_corrections(briefing) if briefing.has_corrections else []
         context.update(
             briefing_url=site_url("briefings:detail", briefing.slug),
             revision=briefing.published_revision,
-            citations=list(briefing.published_revision.citations.all()),
+            # Each read of a related manager builds a new one: read the prefetched rows once.
+            authors=list(briefing.authors.all()),
+            tags=list(briefing.published_revision.tags.all()),
+            citations=public.page_citations(briefing.published_revision),
             corrections=[c for c in corrections if c.kind == c.Kind.CORRECTION],
             retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
             is_retracted=briefing.status == briefing.Status.RETRACTED,

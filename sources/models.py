@@ -4,7 +4,6 @@ from django.db.models.functions import Left
 from django.urls import reverse
 from django.utils.text import Truncator
 
-
 # How much of the text ``Source.opening`` keeps: a title-less source's first line is far shorter.
 OPENING_LENGTH = 300
 TITLE_WORDS = 10
@@ -67,12 +66,17 @@ class Source(models.Model):
             return self.title
         if "text" not in self.get_deferred_fields():
             return opening_words(self.text)
+        return self.name_from_opening(self.pk, self.opening, text=lambda: self.text)
+
+    @classmethod
+    def name_from_opening(cls, pk, opening, text=None):
+        """A title-less source's name from its stored opening; its full text is read only when that cannot tell."""
         # The opening decides when it holds the whole first line, or more than ten words of it; otherwise
         # (a first line of a few very long words) the text is read.
-        start = self.opening.lstrip()
-        if len(self.opening) < OPENING_LENGTH or "\n" in start or len(start.split()) > TITLE_WORDS:
+        start = opening.lstrip()
+        if len(opening) < OPENING_LENGTH or "\n" in start or len(start.split()) > TITLE_WORDS:
             return opening_words(start)
-        return opening_words(self.text)
+        return opening_words(text() if text else cls.objects.values_list("text", flat=True).get(pk=pk))
 
 
 class PassageQuerySet(models.QuerySet):

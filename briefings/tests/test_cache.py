@@ -1,8 +1,8 @@
 import datetime
 
 import time_machine
-from django.core.cache.backends.base import BaseCache
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 from django.db import connection, connections, transaction
 from django.test import TransactionTestCase, override_settings
 from django.utils import timezone

@@ -10,7 +10,7 @@ from sources.importer import import_sources
 from sources.models import Source
 from sources.tests.factories import TemporaryFolder
 
-from .site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+from .site_factories import ARTICLE, Newsroom, PublicSiteTestCase, make_source, passage
 
 
 class BriefingListTests(PublicSiteTestCase):
@@ -221,6 +221,19 @@ class BriefingPageTests(PublicSiteTestCase):
         self.assertEqual(data["citation"][0]["name"], "Baku signs transit deal")
         self.assertEqual(data["correction"], [])
 
+    def test_json_ld_names_a_title_less_source_by_its_opening_words(self):
+        """A source that states no headline is cited by its first words, as everywhere else on the site."""
+        long_words = "Supercalifragilistic" * 20
+        untitled = make_source(title="")
+        unspaced = make_source([f"{long_words} {long_words} signed a transit agreement", *ARTICLE[1:]], title="")
+        briefing = self.newsroom.published(
+            [(passage(untitled, 1), "signed a transit agreement"), (passage(unspaced, 1), "signed a transit agreement")]
+        )
+        names = [citation["name"] for citation in json_ld(self.client.get(briefing.get_absolute_url()))["citation"]]
+        self.assertEqual(names, [untitled.display_title, unspaced.display_title])
+        self.assertEqual(names[0], "Officials in Baku signed a transit agreement on Monday after…")
+        self.assertTrue(names[1].endswith("signed a transit agreement"), names[1])
+
     def test_corrections_are_shown_dated_and_in_json_ld(self):
         """A corrected briefing says what was wrong, and when."""
         self.newsroom.corrected(self.briefing, note="The agreement was signed on Monday, not Tuesday.")
@@ -260,9 +273,9 @@ class BriefingPageTests(PublicSiteTestCase):
         self.assertContains(response, 'action="/search/"', status_code=404)
 
     def test_query_count_does_not_grow_with_citations_tags_or_corrections(self):
-        # 1 public state, 1 briefing with its published revision, 1 authors, 1 tags,
-        # 1 revision citations with passages and sources, 1 corrections.
-        with self.assertNumQueries(6):
+        # 1 public state, 1 briefing with its published revision (and whether it has corrections), 1 authors,
+        # 1 tags, 1 revision citations with passages and sources; 1 more for corrections when there are any.
+        with self.assertNumQueries(5):
             self.client.get(self.briefing.get_absolute_url())
         source = make_source()
         many = self.newsroom.published(
@@ -274,7 +287,8 @@ class BriefingPageTests(PublicSiteTestCase):
         self.newsroom.corrected(many)
         self.newsroom.corrected(many, note="A second correction.")
         with self.assertNumQueries(6):
-            self.client.get(many.get_absolute_url())
+            response = self.client.get(many.get_absolute_url())
+        self.assertContains(response, "A second correction.")
 
 
 class SourcePageTests(PublicSiteTestCase):
