@@ -3,6 +3,8 @@
 local unique = os.getenv("BENCH_UNIQUE") == "1"
 local header_name = os.getenv("BENCH_HEADER_NAME")
 local header_value = os.getenv("BENCH_HEADER_VALUE")
+-- Differs for every run, so a measured run never meets the pages its warm-up left in the cache.
+local run = os.getenv("BENCH_RUN") or tostring(os.time())
 local counter = 0
 
 function setup(thread)
@@ -22,7 +24,7 @@ function request()
   local path = wrk.path
   if unique then
     local sep = string.find(path, "?", 1, true) and "&" or "?"
-    path = path .. sep .. "bench=" .. thread_id .. "-" .. requests_made
+    path = path .. sep .. "bench=" .. run .. "-" .. thread_id .. "-" .. requests_made
   end
   return wrk.format(nil, path)
 end
