@@ -73,7 +73,7 @@ def sha256(text):
 
 
 def normalise(raw: bytes) -> str:
-    """Decode strictly as UTF-8, drop a leading BOM, use LF line ends and NFC."""
+    """Decode strictly as UTF-8, drop leading BOMs, use LF line ends and NFC."""
     nul = raw.find(b"\x00")
     if nul != -1:
         raise TextError(f"contains a NUL byte at byte offset {nul}", offset=nul)
@@ -84,8 +84,8 @@ def normalise(raw: bytes) -> str:
             f"is not valid UTF-8: byte 0x{raw[error.start]:02x} at byte offset {error.start}",
             offset=error.start,
         ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    # Files glued together by tools can start with several byte order marks; none of them is text.
+    text = text.lstrip("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     if not text.strip():

@@ -33,6 +33,12 @@ class NormaliseTests(SimpleTestCase):
             windows = b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n")
             self.assertEqual(text.normalise(windows), text.normalise(raw), path.name)
 
+    def test_several_leading_byte_order_marks_are_all_dropped(self):
+        """Two files glued together by a tool keep both marks; neither becomes an invisible first character."""
+        self.assertEqual(text.normalise(b"\xef\xbb\xbf\xef\xbb\xbfBaku said.\n"), "Baku said.\n")
+        with self.assertRaises(text.TextError):
+            text.normalise(b"\xef\xbb\xbf\xef\xbb\xbf")
+
     def test_lone_carriage_returns_become_line_feeds(self):
         """Old Mac line ends still separate passages."""
         self.assertEqual(text.normalise(b"One line.\rTwo lines.\r"), "One line.\nTwo lines.\n")
