@@ -6,7 +6,7 @@ from django.utils.formats import date_format
 
 from briefings import workflow
 from briefings.models import Briefing, Citation, Tag
-from sources.models import Passage
+from sources.models import Passage, Source
 
 from . import site_factories as site
 from .factories import cite, make_briefing, make_source, passage
@@ -206,6 +206,15 @@ class ChangelistTests(AdminTestCase):
         self.assertEqual(self.titles(f"?authors__id__exact={self.writer.pk}"), ["Gas briefing"])
         self.assertEqual(self.titles("?source=oil-story"), ["Oil briefing"])
         self.assertEqual(self.titles("?status__exact=draft"), ["Gas briefing", "Oil briefing"])
+
+    def test_cited_source_filter_offers_only_cited_sources_by_name(self):
+        """The filter lists each quoted source once, by its title or opening words, and no source nobody quotes."""
+        make_source("Nobody quotes this article about grain.", slug="uncited-story")
+        response = self.client.get(reverse("admin:briefings_briefing_changelist"))
+        specs = response.context["cl"].filter_specs
+        choices = dict(next(spec for spec in specs if getattr(spec, "parameter_name", "") == "source").lookup_choices)
+        self.assertEqual(set(choices), {self.source.slug, "oil-story"})
+        self.assertEqual(choices["oil-story"], Source.objects.get(slug="oil-story").display_title)
 
     def test_search(self):
         """Searching finds briefings by words of their title or body."""
