@@ -3,6 +3,7 @@ from unittest import skipUnless
 from django.core.paginator import EmptyPage, Paginator
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from briefings import public, search
 from briefings.models import Briefing
@@ -116,6 +117,17 @@ class SearchTestsMixin:
         self.assertContains(response, "Passages of the sources <span class=\"result-count\">(2)</span>", html=True)
         self.assertContains(response, "<mark>")
         self.assertNotContains(response, "more than")
+
+    def test_a_passage_of_a_title_less_source_is_headed_by_its_opening_words(self):
+        """Found passages name their article without the page reading any article's full text."""
+        untitled = make_source(["Quillwort harvests in the Lankaran lowlands doubled this year."], title="")
+        with CaptureQueriesContext(connection) as captured:
+            response = self.client.get("/search/?q=quillwort")
+        self.assertContains(response, untitled.display_title)
+        self.assertFalse(
+            [query["sql"] for query in captured if '"sources_source"."text"' in query["sql"]],
+            "no query reads the sources' full text",
+        )
 
     def test_the_index_follows_a_published_edit(self):
         """Once an edit is published, its new words are found and the words it removed are not."""
