@@ -21,8 +21,8 @@ def cited_work(citation, site):
     }
 
 
-def article(request, briefing, citations, corrections):
-    """schema.org ``AnalysisNewsArticle`` for a briefing page, with its citations and corrections."""
+def article(request, briefing, *, authors, tags, citations, corrections):
+    """schema.org ``AnalysisNewsArticle`` for a briefing page, from the rows the page itself shows."""
     revision = briefing.published_revision
     # Every address of the page is on this site: the root is worked out once, not once per citation.
     root = request.build_absolute_uri("/")
@@ -38,8 +38,8 @@ def article(request, briefing, citations, corrections):
         "description": revision.dek,
         "datePublished": briefing.published_at.isoformat(),
         "dateModified": (briefing.public_updated_at or briefing.published_at).isoformat(),
-        "author": [person(user) for user in briefing.authors.all()],
-        "keywords": [tag.name for tag in revision.tags.all()],
+        "author": [person(user) for user in authors],
+        "keywords": [tag.name for tag in tags],
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": root},
         "isAccessibleForFree": True,
         "citation": [cited_work(citation, site) for citation in citations],

@@ -77,7 +77,14 @@ class BriefingDetailView(DetailView):
             retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
             is_retracted=briefing.status == briefing.Status.RETRACTED,
         )
-        context["structured_data"] = metadata.article(self.request, briefing, context["citations"], corrections)
+        context["structured_data"] = metadata.article(
+            self.request,
+            briefing,
+            authors=context["authors"],
+            tags=context["tags"],
+            citations=context["citations"],
+            corrections=corrections,
+        )
         return context
 
 
