@@ -265,7 +265,6 @@ def _move(briefing, row, user, action, to_state, *, comment="", revision=None, *
     public = {Status.PUBLISHED, Status.RETRACTED}
     caching.public_content_changed(
         visible=from_state in public or to_state in public or row.published_revision_id is not None
-        or any(name.startswith("published") for name in fields)
     )
     event = BriefingEvent.objects.create(
         briefing=row,
