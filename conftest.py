@@ -5,9 +5,9 @@ import pytest
 def fresh_public_state(settings):
     """Every test reads the public state from the database, as a process does once its memo expires.
 
-    ``briefings.tests.test_cache`` turns the memo back on where it is the subject.
+    ``public.tests.test_caching`` turns the memo back on where it is the subject.
     """
-    from briefings import caching
+    from public import caching
 
     settings.PUBLIC_STATE_MEMO_SECONDS = 0
     caching.forget_public_state()

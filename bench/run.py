@@ -76,7 +76,7 @@ def manage(env, *args, capture=False):
 
 CORPUS_PROBE = """
 import json
-from briefings import corpus
+from demo import corpus
 from briefings.models import Briefing
 print(json.dumps({
     "sources": corpus.generated_sources().count(),

@@ -11,9 +11,8 @@ class BriefingsConfig(AppConfig):
         from sources.models import Source
         from sources.signals import source_text_changed
 
-        from . import caching, reanchor, revisions, search
+        from . import reanchor, revisions, search_index
 
-        caching.connect_signals()
         # Citations follow their words when a source is imported again.
         source_text_changed.connect(reanchor.reanchor_on_reimport, sender=Source, dispatch_uid="briefings-reanchor")
         post_save.connect(reanchor.refresh_on_source_saved, sender=Source, dispatch_uid="briefings-source-saved")
@@ -21,4 +20,4 @@ class BriefingsConfig(AppConfig):
         source_text_changed.connect(revisions.follow_reimport, sender=Source, dispatch_uid="briefings-published-follow")
         post_save.connect(revisions.follow_source_saved, sender=Source, dispatch_uid="briefings-published-source-saved")
         # SQLite drops a table's triggers when a migration rebuilds it; put the search index's back.
-        post_migrate.connect(search.repair_sqlite_index, sender=self, dispatch_uid="briefings-search-index")
+        post_migrate.connect(search_index.repair_sqlite_index, sender=self, dispatch_uid="briefings-search-index")

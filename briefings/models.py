@@ -179,7 +179,7 @@ class Briefing(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-published_at"]),
-            # Serves the public-state query every public request makes (caching.public_state) from the index
+            # Serves the public-state query every public request makes (public.caching) from the index
             # alone, without reading the wide rows: counts and latest times of briefings with a public page.
             models.Index(
                 fields=["published_at", "public_updated_at", "published_revision", "status"],
@@ -206,7 +206,7 @@ class Briefing(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("briefings:detail", kwargs={"slug": self.slug})
+        return reverse("public:detail", kwargs={"slug": self.slug})
 
     def clean(self):
         errors = {}
@@ -560,6 +560,11 @@ class BriefingEvent(AppendOnlyModel):
     def __str__(self):
         return f"{self.get_action_display()} by {self.actor} on {self.created_at:%Y-%m-%d %H:%M}"
 
+    def concerns_readers(self):
+        """Whether readers can see the step: it leads to or from a public state, or the briefing has a public page."""
+        public = {Briefing.Status.PUBLISHED, Briefing.Status.RETRACTED}
+        return self.from_state in public or self.to_state in public or self.briefing.published_revision_id is not None
+
 
 class CorrectionQuerySet(models.QuerySet):
     def public(self, now=None):
@@ -605,11 +610,13 @@ class Correction(models.Model):
 class PublicChange(models.Model):
     """One row counting the committed changes to what readers see: the page cache's and the ETags' version.
 
-    ``caching.public_content_changed`` bumps it in the same transaction as
-    the change, so a process that reads a new number also reads the new
-    content. Reaching a scheduled publication time changes the site without
-    a write; ``caching.public_state`` reads that from the briefings' index.
+    The reader site's cache (``public.caching``) bumps it after each commit
+    that changed something public pages read, and keys pages by it. Reaching
+    a scheduled publication time changes the site without a write; the cache
+    reads that from the briefings' index.
     """
+
+    ROW = 1
 
     generation = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(null=True)

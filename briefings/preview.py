@@ -7,9 +7,7 @@ briefing has a newer revision, so nobody reads text that has since changed.
 """
 from django.conf import settings
 from django.core import signing
-from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
 
 from .models import Revision
 
@@ -34,7 +32,7 @@ def make_token(revision):
 
 def preview_url(revision):
     """The path of a fresh preview link for ``revision``."""
-    return reverse("briefing_preview", kwargs={"token": make_token(revision)})
+    return reverse("public:preview", kwargs={"token": make_token(revision)})
 
 
 def read_token(token):
@@ -55,23 +53,3 @@ def read_token(token):
     if Revision.objects.filter(briefing_id=revision.briefing_id, number__gt=revision.number).exists():
         raise PreviewUnavailable("superseded")
     return revision
-
-
-@require_GET
-def preview_view(request, token):
-    try:
-        revision = read_token(token)
-    except PreviewUnavailable as unavailable:
-        status = 404 if unavailable.reason == "invalid" else 410
-        response = render(request, "briefings/preview.html", {"reason": unavailable.reason}, status=status)
-    else:
-        context = {
-            "revision": revision,
-            "briefing": revision.briefing,
-            "authors": list(revision.briefing.authors.all()),
-        }
-        response = render(request, "briefings/preview.html", context)
-    # A preview is for the person holding the link: never indexed, never cached.
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Cache-Control"] = "private, no-store"
-    return response

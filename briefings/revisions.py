@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.utils import timezone
 
-from . import caching
 from .markdown import render_body
 from .models import Citation, Revision, RevisionCitation, RevisionTag
 
@@ -185,7 +184,6 @@ def refresh_published(source, *, reanchor_citations, now=None):
     for revision in revisions:
         # Revisions are append-only for their content; only links to where the words sit are rewritten.
         models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=_render_published(revision))
-    caching.public_content_changed()  # bulk_update and update() send no signal
     return len(revisions)
 
 

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from . import caching, notifications, revisions
+from . import notifications, revisions
 from .models import Briefing, BriefingEvent, Citation, Correction
 
 Status = Briefing.Status
@@ -261,11 +261,6 @@ def _move(briefing, row, user, action, to_state, *, comment="", revision=None, *
     """Apply the change to the locked row, record the event, and refresh the caller's copy."""
     from_state = row.status
     Briefing.objects.filter(pk=row.pk).update(status=to_state, version=F("version") + 1, **fields)
-    # update() sends no signal; readers see a difference when the briefing has, had or gets a public page.
-    public = {Status.PUBLISHED, Status.RETRACTED}
-    caching.public_content_changed(
-        visible=from_state in public or to_state in public or row.published_revision_id is not None
-    )
     event = BriefingEvent.objects.create(
         briefing=row,
         actor=user,

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "axes",
     "sources",
     "briefings",
+    "public",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -83,7 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "briefings.context_processors.site",
+                "public.context_processors.site",
             ],
         },
     },

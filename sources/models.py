@@ -57,7 +57,7 @@ class Source(models.Model):
         return self.display_title
 
     def get_absolute_url(self):
-        return reverse("sources:detail", kwargs={"slug": self.slug})
+        return reverse("public:source_detail", kwargs={"slug": self.slug})
 
     @property
     def display_title(self):

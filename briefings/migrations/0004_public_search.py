@@ -1,4 +1,4 @@
-"""Indexes for the public full-text search (briefings.search).
+"""Indexes for the public full-text search (briefings.search_index, queried by public.search).
 
 PostgreSQL: GIN indexes on exactly the expressions the search queries use
 (the weighted vector of a revision's title, dek and body; the vector of a
@@ -14,7 +14,7 @@ PASSAGE_INDEX = "briefings_passage_search"
 
 
 def indexes():
-    from briefings import search
+    from briefings import search_index as search
 
     return [
         ("briefings", "Revision", GinIndex(search._briefing_vector(prefix=""), name=REVISION_INDEX)),
@@ -23,7 +23,7 @@ def indexes():
 
 
 def create(apps, schema_editor):
-    from briefings import search
+    from briefings import search_index as search
 
     if schema_editor.connection.vendor == "postgresql":
         for app_label, model_name, index in indexes():
@@ -33,7 +33,7 @@ def create(apps, schema_editor):
 
 
 def drop(apps, schema_editor):
-    from briefings import search
+    from briefings import search_index as search
 
     if schema_editor.connection.vendor == "postgresql":
         for app_label, model_name, index in indexes():

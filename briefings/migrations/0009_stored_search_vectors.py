@@ -1,4 +1,4 @@
-"""Stored text vectors for the public full-text search (briefings.search), PostgreSQL only.
+"""Stored text vectors for the public full-text search (briefings.search_index, queried by public.search), PostgreSQL only.
 
 A revision's weighted vector (title A, dek B, body C) and a passage's vector
 are ``GENERATED ALWAYS AS (...) STORED`` columns: the database computes them on

@@ -1,0 +1,127 @@
+"""The full-text index of published revisions and passages: the schema the search queries read.
+
+It belongs to the data, not to the pages that search it: migrations 0004 and
+0009 build it, and SQLite needs its triggers put back after every migration
+(``repair_sqlite_index``, connected in ``BriefingsConfig.ready``). The reader
+site's ``public.search`` queries it.
+
+- PostgreSQL: stored ``tsvector`` columns (``VECTOR_COLUMN``) that the
+  database generates itself, GIN-indexed (migration 0009).
+- SQLite: FTS5 tables kept in step with their content tables by triggers.
+
+``SEARCH_CONFIG`` names the PostgreSQL text search configuration (the stored
+columns are generated with the one set when migration 0009 ran).
+"""
+import functools
+import sqlite3
+
+from django.conf import settings
+
+REVISION_FTS = "briefings_revision_fts"
+PASSAGE_FTS = "briefings_passage_fts"
+# PostgreSQL: the generated tsvector column of revisions and passages (migration 0009).
+VECTOR_COLUMN = "search_vector"
+
+
+def search_config():
+    return getattr(settings, "SEARCH_CONFIG", "english")
+
+
+@functools.cache
+def fts5_available():
+    """Whether this Python's SQLite library was built with FTS5 (checked once, on a private database)."""
+    try:
+        probe = sqlite3.connect(":memory:")
+        try:
+            probe.execute("CREATE VIRTUAL TABLE probe USING fts5(x)")
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _briefing_vector(prefix="published_revision__"):
+    """The weighted vector as an expression: what migration 0004 indexed before the stored column existed."""
+    from django.contrib.postgres.search import SearchVector
+
+    config = search_config()
+    return (
+        SearchVector(f"{prefix}title", weight="A", config=config)
+        + SearchVector(f"{prefix}dek", weight="B", config=config)
+        + SearchVector(f"{prefix}body", weight="C", config=config)
+    )
+
+
+def _passage_vector():
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("text", config=search_config())
+
+
+# SQLite FTS5 tables -------------------------------------------------------------
+
+SQLITE_INDEX = [
+    # (virtual table, content table, columns)
+    (REVISION_FTS, "briefings_revision", ("title", "dek", "body")),
+    (PASSAGE_FTS, "sources_passage", ("text",)),
+]
+
+
+def _sqlite_statements(fts, content, columns):
+    names = ", ".join(columns)
+    new = ", ".join(f"new.{name}" for name in columns)
+    old = ", ".join(f"old.{name}" for name in columns)
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({names}, content='{content}', content_rowid='id', "
+        "tokenize='porter unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_insert AFTER INSERT ON {content} BEGIN "
+        f"INSERT INTO {fts}(rowid, {names}) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_delete AFTER DELETE ON {content} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.id, {old}); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_update AFTER UPDATE ON {content} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO {fts}(rowid, {names}) VALUES (new.id, {new}); END",
+    ]
+
+
+def install_sqlite_index(db_connection):
+    """Create the FTS5 tables and triggers if missing, and rebuild an index whose triggers were missing.
+
+    SQLite drops a table's triggers when a migration rebuilds the table, so
+    this also runs after every ``migrate`` (and test database flush) to put
+    them back. Returns the names of the indexes it rebuilt.
+    """
+    if db_connection.vendor != "sqlite" or not fts5_available():
+        return []
+    rebuilt = []
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        existing = {row[0] for row in cursor.fetchall()}
+        for fts, content, columns in SQLITE_INDEX:
+            if content not in existing:
+                continue
+            complete = {fts, f"{fts}_insert", f"{fts}_delete", f"{fts}_update"} <= existing
+            for statement in _sqlite_statements(fts, content, columns):
+                cursor.execute(statement)
+            if not complete:
+                cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+                rebuilt.append(fts)
+    return rebuilt
+
+
+def uninstall_sqlite_index(db_connection):
+    if db_connection.vendor != "sqlite":
+        return
+    with db_connection.cursor() as cursor:
+        for fts, _content, _columns in SQLITE_INDEX:
+            for suffix in ("insert", "delete", "update"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
+            cursor.execute(f"DROP TABLE IF EXISTS {fts}")
+
+
+def repair_sqlite_index(sender, using="default", **kwargs):
+    """post_migrate receiver: see ``install_sqlite_index``."""
+    from django.db import connections
+
+    install_sqlite_index(connections[using])

@@ -1,0 +1,305 @@
+"""HTTP caching of the reader site.
+
+Every public page depends on one thing: the *public state* of the site, what
+readers are allowed to see. Its *version* combines
+
+- the number of committed changes that may touch public content, kept in one
+  database row (``briefings.models.PublicChange``) and bumped after every such
+  commit by the receivers below: they listen to the models' own signals
+  (workflow events, corrections, tags, bylines, sources, passages, re-imports),
+  so no part of the domain has to remember to say that something changed;
+- the latest publication time already reached (``Briefing.objects.public_pages``),
+  because a scheduled briefing goes live without any write;
+- changes this thread made in a transaction that has not committed yet, so
+  its own next request already sees a new version.
+
+Each thread keeps the state it read for at most ``PUBLIC_STATE_MEMO_SECONDS``
+(one second by default, never past the next scheduled publication), so a
+busy site answers conditional GETs and cached pages without a query; a change
+made elsewhere shows within that second, one made by this thread at once.
+
+The version is part of every page's ETag and of every page-cache key, so
+publishing, correcting, retracting, re-importing a source, renaming a tag or
+merely reaching a scheduled publication time yields new ETags and new cache
+keys: nothing has to be purged, old entries expire on their own, and
+processes that share no memory agree because they read the same row.
+
+Why the row is bumped *after* commit and not inside the transaction: a bump
+inside would hold that row's lock until the end of every editing transaction
+(a whole import, say), serialising all editors behind it and risking
+deadlocks with the rows they lock. After commit is still safe: a request that
+read the old number either rendered the old content (its key is retired by
+the bump) or already the new one (harmless under the old key).
+
+Before a public view runs, its query string is cut down to the parameters its
+route reads (``public_page(view, params=...)``): tracking parameters such as
+``utm_source`` and unknown ones share one cache entry and one ETag, and never
+reach a link in the cached HTML.
+"""
+import datetime
+import hashlib
+import logging
+from dataclasses import dataclass
+from functools import wraps
+
+from asgiref.local import Local
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F, Subquery
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse, QueryDict
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition
+
+from briefings.models import Briefing, BriefingEvent, Correction, PublicChange, Tag, TaggedBriefing
+from sources.models import Passage, Source
+from sources.signals import source_text_changed
+
+logger = logging.getLogger(__name__)
+
+PAGE_KEY_PREFIX = "public-page"
+# Per thread (and per async context), like Django's database connections: what one thread memoises or has
+# not committed yet is never seen, half-written or otherwise, by another.
+_local = Local()
+
+
+def page_cache_seconds():
+    return getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", 600)
+
+
+def memo_seconds():
+    return getattr(settings, "PUBLIC_STATE_MEMO_SECONDS", 1.0)
+
+
+@dataclass(frozen=True)
+class PublicState:
+    version: str
+    last_modified: datetime.datetime | None
+    next_scheduled: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class _Memo:
+    state: PublicState
+    until: datetime.datetime
+    uncommitted: int
+
+
+def _uncommitted():
+    """How many changes this thread made that the shared counter does not count yet."""
+    return getattr(_local, "uncommitted", 0)
+
+
+def forget_public_state():
+    _local.memo = None
+
+
+def public_state(now=None):
+    """The current public state, as read at most ``PUBLIC_STATE_MEMO_SECONDS`` ago by this thread."""
+    now = now or timezone.now()
+    memo = getattr(_local, "memo", None)
+    if memo is not None and memo.uncommitted == _uncommitted() and now < memo.until:
+        return memo.state
+    state = read_public_state(now)
+    if memo_seconds() > 0:
+        until = now + datetime.timedelta(seconds=memo_seconds())
+        if state.next_scheduled:
+            until = min(until, state.next_scheduled)
+        _local.memo = _Memo(state, until, _uncommitted())
+    return state
+
+
+def _state_row(now):
+    """(generation, changed_at, latest publication reached, next scheduled publication) in one query."""
+    latest_live = Briefing.objects.public_pages(now).order_by("-published_at").values("published_at")[:1]
+    next_scheduled = Briefing.objects.scheduled(now).order_by("published_at").values("published_at")[:1]
+    row = (
+        PublicChange.objects.filter(pk=PublicChange.ROW)
+        .annotate(latest_live=Subquery(latest_live), next_scheduled=Subquery(next_scheduled))
+        .values_list("generation", "changed_at", "latest_live", "next_scheduled")
+        .first()
+    )
+    if row is None:
+        # The counter's row is made by a migration; a flushed database lacks it until the next change.
+        PublicChange.objects.get_or_create(pk=PublicChange.ROW)
+        return _state_row(now)
+    return row
+
+
+def read_public_state(now=None):
+    """The current public state: a version string, a Last-Modified time and the next scheduled publication."""
+    now = now or timezone.now()
+    generation, changed_at, latest_live, next_scheduled = _state_row(now)
+    summary = f"{generation}|{_uncommitted()}|{latest_live.isoformat() if latest_live else ''}"
+    stamps = [stamp for stamp in (changed_at, latest_live) if stamp and stamp <= now]
+    return PublicState(
+        version=hashlib.sha256(summary.encode()).hexdigest()[:20],
+        last_modified=max(stamps) if stamps else None,
+        next_scheduled=next_scheduled,
+    )
+
+
+# Recording changes ------------------------------------------------------------
+
+
+def _count_committed_changes():
+    """on_commit callback: one bump of the shared row for everything this thread changed, however many rows."""
+    if not getattr(_local, "dirty", False):
+        return  # an earlier callback of the same commit counted it
+    fields = {"generation": F("generation") + 1}
+    if getattr(_local, "dirty_visible", False):
+        fields["changed_at"] = timezone.now()
+    _local.dirty = _local.dirty_visible = False
+    if not PublicChange.objects.filter(pk=PublicChange.ROW).update(**fields):
+        try:
+            with transaction.atomic():
+                PublicChange.objects.create(pk=PublicChange.ROW, generation=1, changed_at=fields.get("changed_at"))
+        except IntegrityError:
+            # Another process created the row a moment ago; count this change on top of it.
+            PublicChange.objects.filter(pk=PublicChange.ROW).update(**fields)
+    _local.uncommitted = 0
+    forget_public_state()
+
+
+def public_content_changed(*, visible=True):
+    """Say that what readers see may have changed in the current transaction (or just now, outside one).
+
+    ``visible`` is False for edits that can only matter once published (a
+    draft's text, say): they retire cached pages, to be safe, but do not move
+    the site's Last-Modified time. A rolled-back transaction leaves the mark
+    behind, so the next commit counts one change more than it made: a cache
+    miss, never a stale page.
+    """
+    _local.uncommitted = _uncommitted() + 1
+    _local.dirty = True
+    _local.dirty_visible = getattr(_local, "dirty_visible", False) or visible
+    transaction.on_commit(_count_committed_changes)
+
+
+def _saved(sender, instance=None, update_fields=None, **kwargs):
+    if sender is get_user_model() and update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # Logging in changes nothing readers see.
+    public_content_changed(visible=sender not in WORKING_COPY_MODELS)
+
+
+def _deleted(sender, **kwargs):
+    public_content_changed(visible=sender not in WORKING_COPY_MODELS)
+
+
+def _workflow_step(sender, instance, created, **kwargs):
+    # Every status change writes an event; the briefing's own row is changed with update(), which sends no signal.
+    public_content_changed(visible=instance.concerns_readers())
+
+
+def _source_changed(sender, **kwargs):
+    # Re-anchoring rewrites citations and published revisions with bulk updates, which send no signal.
+    public_content_changed()
+
+
+# Rows an editor changes before anything is published: the workflow says when readers see them. A draft's
+# citations, and revisions with their citations and tags, are not listed: they reach readers only through a
+# workflow step, whose event is.
+WORKING_COPY_MODELS = (Briefing, TaggedBriefing)
+
+
+def connect_signals():
+    """Connected in ``PublicConfig.ready``: a save or delete of any row public pages read retires cached pages."""
+    for model in (*WORKING_COPY_MODELS, Correction, Tag, Source, Passage, get_user_model()):
+        label = model._meta.label
+        post_save.connect(_saved, sender=model, dispatch_uid=f"public-cache-save-{label}")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"public-cache-delete-{label}")
+    post_save.connect(_workflow_step, sender=BriefingEvent, dispatch_uid="public-cache-workflow")
+    m2m_changed.connect(_deleted, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
+    source_text_changed.connect(_source_changed, sender=Source, dispatch_uid="public-cache-reimport")
+
+
+# Serving pages ----------------------------------------------------------------
+
+
+def _cache_call(method, *args):
+    """The page cache is an optimisation: when it fails, readers still get their page."""
+    try:
+        return method(*args)
+    except Exception:
+        logger.warning("Page cache unavailable; serving uncached pages.", exc_info=True)
+        return None
+
+
+def keep_only(request, params):
+    """Cut the request's query string down to ``params``, before the view, the cache or the ETag sees it."""
+    if not request.GET:
+        return
+    kept = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        if name in params:
+            kept.setlist(name, values)
+    if len(kept) == len(request.GET):
+        return
+    kept._mutable = False
+    request.GET = kept
+    request.META["QUERY_STRING"] = kept.urlencode()
+
+
+def _address(request):
+    return f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+
+
+def _etag(request, *args, **kwargs):
+    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:12]
+    return f'"{request.public_state.version}-{digest}"'
+
+
+def _last_modified(request, *args, **kwargs):
+    return request.public_state.last_modified
+
+
+def _from_page_cache(view):
+    """The view's 200 answers, kept under the public state's version and the full address."""
+
+    @wraps(view)
+    def cached_view(request, *args, **kwargs):
+        address = hashlib.sha256(_address(request).encode()).hexdigest()
+        key = f"{PAGE_KEY_PREFIX}:{request.public_state.version}:{address}"
+        cached = _cache_call(cache.get, key)
+        if cached is not None:
+            content, content_type = cached
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response.render()
+        if response.status_code == 200 and not response.streaming:
+            _cache_call(cache.set, key, (response.content, response["Content-Type"]), page_cache_seconds())
+        return response
+
+    return cached_view
+
+
+def public_page(view, params=()):
+    """Serve a public GET view with ETag/Last-Modified, 304s and a page cache keyed by the public state.
+
+    ``params`` names the query parameters the view reads; every other one is
+    dropped before anything else sees the request.
+    """
+    conditional_view = condition(etag_func=_etag, last_modified_func=_last_modified)(_from_page_cache(view))
+    allowed = frozenset(params)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        keep_only(request, allowed)
+        request.public_state = public_state()
+        response = conditional_view(request, *args, **kwargs)
+        if response.status_code not in (200, 304):
+            # Only pages that exist are validated: a 404 must not be revalidated into a 304 once it exists.
+            del response["ETag"]
+            del response["Last-Modified"]
+            return response
+        # Readers' browsers may keep a copy but must ask again; the answer is usually a cheap 304.
+        patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+    return wrapper

@@ -1,0 +1,247 @@
+"""RSS 2.0 and Atom feeds of published briefings and of corrections.
+
+``/feed/`` and ``/feed/atom/`` accept the filter parameters of the home page,
+so any filtered list is also a feed. Entries carry the full, already
+sanitised body of the published revision with absolute links, a guid that
+survives a change of slug, first publication and last public change (a
+correction moves it), the authors and the tags as categories.
+"""
+import copy
+import io
+import re
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
+from django.utils.html import escape
+
+from . import queries
+from .filters import BriefingFilter
+
+ITEMS_PER_FEED = 50
+RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)|#)')
+
+
+def absolute_html(html, site_root, page_url):
+    """Make every link of a body absolute: feed readers show it away from the site."""
+
+    def replace(match):
+        prefix, start = match.groups()
+        return prefix + (page_url + "#" if start == "#" else site_root + "/")
+
+    return RELATIVE_LINK.sub(replace, html)
+
+
+class BufferedWrite:
+    """Write the whole document at once: the XML writer's many small writes are slow on a response."""
+
+    def write(self, outfile, encoding):
+        buffer = io.StringIO()
+        super().write(buffer, encoding)
+        outfile.write(buffer.getvalue())
+
+
+def for_request(feed, request):
+    """A copy of the (shared, module-level) feed that knows its request: entries need the host."""
+    feed = copy.copy(feed)
+    feed.request = request
+    return feed
+
+
+class RssWithUpdates(BufferedWrite, Rss201rev2Feed):
+    """RSS 2.0 has no "updated" date; ``atom:updated`` carries it (corrections move it)."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("updateddate"):
+            handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
+
+
+class FullContentRssFeed(RssWithUpdates):
+    """RSS 2.0 with the whole body in ``content:encoded``; ``description`` keeps the summary."""
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:content": "http://purl.org/rss/1.0/modules/content/"}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content_html"):
+            handler.addQuickElement("content:encoded", item["content_html"])
+
+
+class AtomFeed(BufferedWrite, Atom1Feed):
+    pass
+
+
+class FullContentAtomFeed(AtomFeed):
+    """Atom with the whole body in ``content``; ``summary`` keeps the dek."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content_html"):
+            handler.addQuickElement("content", item["content_html"], {"type": "html"})
+
+
+class BriefingFeed(Feed):
+    """The latest published briefings, narrowed by the home page's filter parameters."""
+
+    feed_type = FullContentRssFeed
+
+    def __call__(self, request, *args, **kwargs):
+        return Feed.__call__(for_request(self, request), request, *args, **kwargs)
+
+    def get_object(self, request, *args, **kwargs):
+        filterset = BriefingFilter(request.GET or None, queryset=queries.briefings(with_body=True), request=request)
+        if filterset.is_bound and not filterset.is_valid():
+            raise Http404("These filters do not describe a list of briefings.")
+        return filterset
+
+    def title(self, filterset):
+        description = filterset.describe()
+        return f"{settings.SITE_NAME}: briefings {', '.join(description)}" if description else settings.SITE_NAME
+
+    def link(self, filterset):
+        query = filterset.data.urlencode() if filterset.is_bound else ""
+        return reverse("public:list") + (f"?{query}" if query else "")
+
+    def description(self, filterset):
+        return "Sourced briefings: every claim is linked to the exact words of the article it rests on."
+
+    subtitle = description
+
+    def items(self, filterset):
+        return filterset.qs[:ITEMS_PER_FEED]
+
+    # Each entry ------------------------------------------------------------
+
+    def item_title(self, briefing):
+        return briefing.published_revision.title
+
+    def item_description(self, briefing):
+        return escape(briefing.published_revision.dek or briefing.published_revision.title)
+
+    def item_link(self, briefing):
+        return briefing.get_absolute_url()
+
+    def item_guid(self, briefing):
+        # Survives a change of slug or title: the site's host, the first publication date and the row.
+        host = self.request.get_host().split(":")[0]
+        return f"tag:{host},{briefing.published_at:%Y-%m-%d}:briefing-{briefing.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, briefing):
+        return briefing.published_at
+
+    def item_updateddate(self, briefing):
+        return briefing.public_updated_at or briefing.published_at
+
+    def item_author_name(self, briefing):
+        names = [user.get_full_name() or user.get_username() for user in briefing.authors.all()]
+        return ", ".join(names) or None
+
+    def item_categories(self, briefing):
+        return [tag.name for tag in briefing.published_revision.tags.all()]
+
+    def item_extra_kwargs(self, briefing):
+        site_root = self.request.build_absolute_uri("/").rstrip("/")
+        page_url = site_root + briefing.get_absolute_url()
+        return {"content_html": absolute_html(briefing.published_revision.body_html, site_root, page_url)}
+
+
+class BriefingAtomFeed(BriefingFeed):
+    feed_type = FullContentAtomFeed
+
+
+class TagFeed(BriefingFeed):
+    """Published briefings with one tag."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(queries.tags_in_use(), slug=slug)
+
+    def title(self, tag):
+        return f"{settings.SITE_NAME}: briefings tagged {tag.name}"
+
+    def link(self, tag):
+        return reverse("public:tag_detail", kwargs={"slug": tag.slug})
+
+    def items(self, tag):
+        return queries.briefings(with_body=True).filter(queries.tagged_with([tag]))[:ITEMS_PER_FEED]
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = FullContentAtomFeed
+
+
+class SourceFeed(BriefingFeed):
+    """Published briefings that quote one source."""
+
+    def get_object(self, request, slug):
+        from sources.models import Source
+
+        return get_object_or_404(Source, slug=slug)
+
+    def title(self, source):
+        return f"{settings.SITE_NAME}: briefings citing {source.display_title}"
+
+    def link(self, source):
+        return source.get_absolute_url()
+
+    def items(self, source):
+        return BriefingFilter().filter_source(queries.briefings(with_body=True), "source", source)[:ITEMS_PER_FEED]
+
+
+class SourceAtomFeed(SourceFeed):
+    feed_type = FullContentAtomFeed
+
+
+class CorrectionFeed(Feed):
+    """Corrections and retraction notices, newest first."""
+
+    feed_type = RssWithUpdates
+
+    def __call__(self, request, *args, **kwargs):
+        return Feed.__call__(for_request(self, request), request, *args, **kwargs)
+
+    def title(self):
+        return f"{settings.SITE_NAME}: corrections and retractions"
+
+    def link(self):
+        return reverse("public:corrections")
+
+    def description(self):
+        return "Every correction and retraction of a published briefing."
+
+    subtitle = description
+
+    def items(self):
+        return queries.public_corrections()[:ITEMS_PER_FEED]
+
+    def item_title(self, correction):
+        verb = "Retracted" if correction.kind == correction.Kind.RETRACTION else "Correction"
+        return f"{verb}: {correction.briefing.published_revision.title}"
+
+    def item_description(self, correction):
+        return escape(correction.note)
+
+    def item_link(self, correction):
+        return correction.get_absolute_url()
+
+    def item_guid(self, correction):
+        host = self.request.get_host().split(":")[0]
+        return f"tag:{host},{correction.created_at:%Y-%m-%d}:correction-{correction.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, correction):
+        return correction.created_at
+
+    def item_updateddate(self, correction):
+        return correction.created_at
+
+
+class CorrectionAtomFeed(CorrectionFeed):
+    feed_type = AtomFeed

@@ -1,0 +1,195 @@
+"""The filters of the public briefing list, its feeds and its API: one FilterSet, one set of URL parameters.
+
+``?tag=energy&tag=gas`` (any of the tags), ``source=<slug>`` (quotes that
+source), ``author=<username>``, ``published_after`` / ``published_before``
+(dates, inclusive) and ``q`` (words, as in the search page). The choices only
+ever list what published briefings use, so a draft's tag or source never
+appears in the form.
+
+The form stays small however large the archive: it offers the most used tags
+(plus the chosen ones) and links to the list of all tags, and it shows the
+chosen source only, pointing to the list of sources, whose pages link to the
+briefings citing them. Every tag and source in use is still accepted.
+"""
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import cached_property
+
+from briefings.models import Briefing, RevisionCitation
+
+from . import queries, search
+
+
+def _day(date):
+    return f"{date.day} {date:%B %Y}"
+
+
+def _tags(request):
+    return queries.tags_in_use()
+
+
+def _sources(request):
+    return queries.cited_sources()
+
+
+def _authors(request):
+    return queries.public_authors()
+
+
+class SourceChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, source):
+        return source.display_title
+
+
+class AuthorChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class SourceFilter(django_filters.ModelChoiceFilter):
+    field_class = SourceChoiceField
+
+
+class AuthorFilter(django_filters.ModelChoiceFilter):
+    field_class = AuthorChoiceField
+
+
+class DateInput(forms.DateInput):
+    """A date picker. Text that is not a date is not echoed back: the field's error says what was wrong."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                return None
+        return super().format_value(value)
+
+
+class LazyChoices(BaseChoiceIterator):
+    """Choices computed the first time a widget lists them, once."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    @cached_property
+    def choices(self):
+        return self.compute()
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
+# Tags offered as checkboxes when nothing is chosen: the rest are one link away, on the list of all tags.
+POPULAR_TAGS = 20
+
+
+class BriefingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Words", method="filter_words", max_length=200)
+    source = SourceFilter(
+        label="Cites the source",
+        queryset=_sources,
+        to_field_name="slug",
+        method="filter_source",
+        empty_label="Any source",
+    )
+    author = AuthorFilter(
+        label="Author",
+        queryset=_authors,
+        to_field_name="username",
+        method="filter_author",
+        empty_label="Any author",
+    )
+    published_after = django_filters.DateFilter(
+        label="Published on or after", field_name="published_at", lookup_expr="date__gte", widget=DateInput
+    )
+    published_before = django_filters.DateFilter(
+        label="Published on or before", field_name="published_at", lookup_expr="date__lte", widget=DateInput
+    )
+    tag = django_filters.ModelMultipleChoiceFilter(
+        label="Tags",
+        queryset=_tags,
+        to_field_name="slug",
+        method="filter_tags",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Briefings with any of the chosen tags.",
+    )
+
+    class Meta:
+        model = Briefing
+        fields = ["q", "source", "author", "published_after", "published_before", "tag"]
+
+    @property
+    def form(self):
+        """The form, offering a short list of tags and sources; validation still accepts every one in use."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            # Worked out when the form is rendered: feeds and the API filter with it but never show it.
+            form.fields["tag"].widget.choices = LazyChoices(self.tag_choices)
+            form.fields["source"].widget.choices = LazyChoices(self.source_choices)
+        return self._form
+
+    def chosen(self, name):
+        return self.form.cleaned_data.get(name) if self.is_bound and self.form.is_valid() else None
+
+    def tag_choices(self):
+        """The most used tags of recent briefings and the chosen ones, by name."""
+        tags = {tag.slug: tag.name for tag in self.chosen("tag") or []}
+        for tag in queries.popular_tags(POPULAR_TAGS):
+            tags.setdefault(tag.slug, tag.name)
+        return sorted(tags.items(), key=lambda choice: (choice[1], choice[0]))
+
+    def source_choices(self):
+        source = self.chosen("source")
+        return [("", "Any source")] + ([(source.slug, source.display_title)] if source else [])
+
+    def filter_words(self, queryset, name, value):
+        value = value.strip()
+        return search.filter_briefings(queryset, value) if value else queryset
+
+    def filter_tags(self, queryset, name, tags):
+        if not tags:
+            return queryset
+        # The published revision's tags, not the working copy's: an edit in review changes nothing here.
+        return queryset.filter(queries.tagged_with(tags))
+
+    def filter_source(self, queryset, name, source):
+        if source is None:
+            return queryset
+        # The published revision's citations, not the working copy's: what readers can follow.
+        quoted = RevisionCitation.objects.filter(revision=OuterRef("published_revision"), passage__source=source)
+        return queryset.filter(Exists(quoted))
+
+    def filter_author(self, queryset, name, author):
+        if author is None:
+            return queryset
+        return queryset.filter(Exists(Briefing.authors.through.objects.filter(briefing=OuterRef("pk"), user=author)))
+
+    def describe(self):
+        """What the reader chose, in words (for headings and feed titles); empty when nothing is filtered."""
+        if not self.is_bound or not self.form.is_valid():
+            return []
+        data = self.form.cleaned_data
+        parts = []
+        if data.get("q"):
+            parts.append(f"matching “{data['q'].strip()}”")
+        if data.get("tag"):
+            parts.append("tagged " + " or ".join(tag.name for tag in data["tag"]))
+        if data.get("source"):
+            parts.append(f"citing {data['source'].display_title}")
+        if data.get("author"):
+            parts.append(f"by {self.form.fields['author'].label_from_instance(data['author'])}")
+        if data.get("published_after"):
+            parts.append(f"published on or after {_day(data['published_after'])}")
+        if data.get("published_before"):
+            parts.append(f"published on or before {_day(data['published_before'])}")
+        return parts

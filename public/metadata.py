@@ -1,0 +1,74 @@
+"""What machines read about a public briefing: schema.org JSON-LD, and where a quote sits in its passage."""
+from django.conf import settings
+
+from .templatetags.public_site import site_url
+
+
+def person(user):
+    return {"@type": "Person", "name": user.get_full_name() or user.get_username()}
+
+
+def cited_work(citation, site):
+    """schema.org ``CreativeWork`` for a ``public.PageCitation``."""
+    return {
+        "@type": "CreativeWork",
+        "name": citation.source_name,
+        "url": f"{site}{site_url('public:source_detail', citation.source_slug)}#{citation.anchor}",
+        "text": citation.quote,
+        **({"sameAs": citation.source_url} if citation.source_url else {}),
+        **({"publisher": {"@type": "Organization", "name": citation.source_publisher}}
+           if citation.source_publisher else {}),
+    }
+
+
+def article(request, briefing, *, authors, tags, citations, corrections):
+    """schema.org ``AnalysisNewsArticle`` for a briefing page, from the rows the page itself shows."""
+    revision = briefing.published_revision
+    # Every address of the page is on this site: the root is worked out once, not once per citation.
+    root = request.build_absolute_uri("/")
+    site = root.rstrip("/")
+    url = site + site_url("public:detail", briefing.slug)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "AnalysisNewsArticle",
+        "@id": url,
+        "url": url,
+        "mainEntityOfPage": url,
+        "headline": revision.title,
+        "description": revision.dek,
+        "datePublished": briefing.published_at.isoformat(),
+        "dateModified": (briefing.public_updated_at or briefing.published_at).isoformat(),
+        "author": [person(user) for user in authors],
+        "keywords": [tag.name for tag in tags],
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": root},
+        "isAccessibleForFree": True,
+        "citation": [cited_work(citation, site) for citation in citations],
+        "correction": [
+            {
+                "@type": "CorrectionComment",
+                "text": correction.note,
+                "datePublished": correction.created_at.isoformat(),
+                "url": f"{url}#correction-{correction.pk}",
+            }
+            for correction in corrections
+        ],
+    }
+    if briefing.status == briefing.Status.RETRACTED:
+        data["creativeWorkStatus"] = "Retracted"
+    return data
+
+
+def split_for_highlight(text, citation):
+    """(before, quote, after) of the passage text around the cited words, or None when they are not there.
+
+    The stored offsets are tried first; if the passage changed under them the
+    exact quote is looked for instead. Words that cannot be found are never
+    highlighted somewhere else.
+    """
+    start, end = citation.start, citation.end
+    if not (0 <= start < end <= len(text)) or text[start:end] != citation.quote:
+        start = text.find(citation.quote) if citation.quote else -1
+        if start < 0:
+            return None
+        end = start + len(citation.quote)
+    return text[:start], text[start:end], text[end:]

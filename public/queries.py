@@ -1,0 +1,279 @@
+"""What readers see, and the shape of the queries that fetch it.
+
+Every public surface (pages, feeds, sitemap, API, search) starts from
+``Briefing.objects.published()`` or ``public_pages()`` and renders the
+briefing's *published revision*: its title, dek, body_html, tags and
+citations, so a newer revision under review never shows. A revision's tags are
+Tag rows (``Revision.tags``), so renaming or merging a tag still applies at
+once everywhere. Authors are read from the briefing itself: the byline is not
+part of a revision.
+"""
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from briefings.models import Briefing, Citation, Correction, RevisionCitation, RevisionTag, Tag
+from sources.models import Passage, Source
+
+# Columns no public page reads: readers see the published revision's rendered body, never its Markdown
+# or the working copy's.
+NEVER_SHOWN = ("body", "body_html", "published_revision__body", "published_revision__tag_names")
+# Columns a list entry needs; the bodies are large and only detail pages and feeds read them.
+LIST_DEFERRED = (*NEVER_SHOWN, "published_revision__body_html")
+
+# What pages, JSON-LD and the API show of a citation: never a source's full text (``display_title`` reads its
+# opening) nor the passage's.
+CITATION_COLUMNS = (
+    "revision_id", "quote", "start", "end", "prefix", "suffix", "note", "label", "order", "status",
+    "passage__source_id", "passage__anchor", "passage__start",
+    "passage__source__slug", "passage__source__title", "passage__source__opening",
+    "passage__source__url", "passage__source__publisher",
+)
+SOURCE_CHOICE_COLUMNS = ("id", "slug", "title", "opening")
+# How many of the latest briefings decide which tags the filter form offers first.
+RECENT_BRIEFINGS = 500
+
+
+def byline_users():
+    return get_user_model().objects.only("id", "username", "first_name", "last_name").order_by("last_name", "username")
+
+
+def with_byline_and_tags(queryset):
+    """Authors and the published revisions' tags in two queries for the whole list, whatever its length.
+
+    The queryset must select its ``published_revision``; pages read the tags
+    as ``briefing.published_revision.tags.all``.
+    """
+    return queryset.prefetch_related(
+        Prefetch("authors", queryset=byline_users()),
+        Prefetch("published_revision__tags", queryset=Tag.objects.only("id", "name", "slug").order_by("name")),
+    )
+
+
+def tagged_with(tags):
+    """A condition on briefings: their published revision carries any of ``tags`` (Tag rows or a queryset)."""
+    return Exists(RevisionTag.objects.filter(revision=OuterRef("published_revision"), tag__in=tags))
+
+
+def briefings(*, with_body=False, now=None):
+    """Published briefings, newest first, with their published revision, authors and tags."""
+    queryset = Briefing.objects.published(now).select_related("published_revision")
+    queryset = queryset.defer(*(NEVER_SHOWN if with_body else LIST_DEFERRED))
+    return with_byline_and_tags(queryset).order_by("-published_at", "-pk")
+
+
+def briefing_page_headers(now=None):
+    """Briefings that have a public page, with their revision, byline and tags, and whether corrections exist.
+
+    The page reads its citations with ``page_citations`` and its corrections
+    with ``page_corrections`` (only when ``has_corrections``).
+    """
+    return with_byline_and_tags(
+        Briefing.objects.public_pages(now)
+        .select_related("published_revision")
+        .defer(*NEVER_SHOWN)
+        .annotate(has_corrections=Exists(Correction.objects.filter(briefing=OuterRef("pk"))))
+    )
+
+
+def page_corrections(briefing, now=None):
+    return list(Correction.objects.public(now).filter(briefing=briefing).order_by("created_at", "pk"))
+
+
+@dataclass(frozen=True)
+class PageCitation:
+    """What a briefing page says of one citation, read as plain values: thirty rows cost no model objects."""
+
+    quote: str
+    anchor: str
+    source_slug: str
+    source_name: str
+    source_url: str
+    source_publisher: str
+
+
+def page_citations(revision):
+    """The revision's citations in footnote order, with the name, address and publisher of each source."""
+    rows = (
+        RevisionCitation.objects.filter(revision=revision)
+        .order_by("order", "pk")
+        .values_list(
+            "quote", "passage__anchor", "passage__source__slug", "passage__source__title",
+            "passage__source__opening", "passage__source__url", "passage__source__publisher", "passage__source_id",
+        )
+    )
+    return [
+        PageCitation(quote, anchor, slug, title or Source.name_from_opening(source_id, opening), url, publisher)
+        for quote, anchor, slug, title, opening, url, publisher, source_id in rows
+    ]
+
+
+def briefing_pages(now=None):
+    """Briefings that have a public page (retracted ones keep theirs), with everything the API shows."""
+    return with_byline_and_tags(
+        Briefing.objects.public_pages(now).select_related("published_revision").defer(*NEVER_SHOWN)
+    ).prefetch_related(
+        Prefetch(
+            "published_revision__citations",
+            queryset=RevisionCitation.objects.select_related("passage__source")
+            .only(*CITATION_COLUMNS)
+            .order_by("order", "pk"),
+        ),
+        Prefetch("corrections", queryset=Correction.objects.public(now).order_by("created_at", "pk")),
+    )
+
+
+def citing_published(now=None):
+    """Citations readers can follow: those of published revisions of published briefings."""
+    return RevisionCitation.objects.filter(
+        revision__published_as__in=Briefing.objects.published(now)
+    )
+
+
+def tags_in_use(now=None):
+    """Tags that the published revision of at least one published briefing carries, with how many."""
+    # A correlated count per tag reads only that tag's rows: finding one tag by slug stays cheap on a large archive.
+    uses = (
+        RevisionTag.objects.filter(tag=OuterRef("pk"), revision__in=published_revisions(now))
+        .order_by()
+        .values("tag")
+        .annotate(uses=Count("pk"))
+        .values("uses")
+    )
+    return (
+        Tag.objects.annotate(briefing_count=Coalesce(Subquery(uses), 0))
+        .filter(briefing_count__gt=0)
+        .only("id", "name", "slug")
+        .order_by("name")
+    )
+
+
+def published_revisions(now=None):
+    """The revisions readers see in lists: those of published briefings."""
+    return Briefing.objects.published(now).values("published_revision")
+
+
+def popular_tags(limit, now=None, recent=RECENT_BRIEFINGS):
+    """The ``limit`` tags most carried by the ``recent`` latest published briefings, by name.
+
+    Counting over the latest briefings only keeps this cheap however long the archive grows, and offers the
+    topics of the moment.
+    """
+    latest = Briefing.objects.published(now).order_by("-published_at", "-pk").values("published_revision")[:recent]
+    most_used = (
+        RevisionTag.objects.filter(revision__in=latest)
+        .values("tag")
+        .annotate(uses=Count("pk"))
+        .order_by("-uses", "tag")
+        .values("tag")[:limit]
+    )
+    return Tag.objects.filter(pk__in=most_used).only("id", "name", "slug").order_by("name")
+
+
+def cited_sources(now=None):
+    """Sources quoted by at least one published briefing (the choices of the source filter)."""
+    # Nested IN subqueries, not a correlated EXISTS per source: SQLite plans the EXISTS as a join per source
+    # row, which takes seconds with thousands of sources and a hundred thousand citations.
+    quoted = Passage.objects.filter(pk__in=citing_published(now).values("passage_id")).values("source_id")
+    return Source.objects.filter(pk__in=quoted).only(*SOURCE_CHOICE_COLUMNS).order_by("title", "slug")
+
+
+def public_authors(now=None):
+    """People with a byline on at least one published briefing."""
+    # One probe per person (any one published briefing of theirs) rather than a pass over every byline.
+    one = Briefing.objects.published(now).filter(authors=OuterRef("pk")).order_by().values("pk")[:1]
+    return byline_users().alias(one_published=Subquery(one)).filter(one_published__isnull=False)
+
+
+def cited_by(source, now=None):
+    """{passage id: [(briefing URL, title)]} for the passages of ``source`` quoted by published briefings."""
+    rows = (
+        citing_published(now)
+        .filter(passage__source=source)
+        .order_by("passage_id", "-revision__briefing__published_at", "revision__briefing_id")
+        .values_list("passage_id", "revision__briefing__slug", "revision__title")
+    )
+    cited = {}
+    for passage_id, slug, title in rows:
+        entries = cited.setdefault(passage_id, [])
+        entry = (reverse("public:detail", kwargs={"slug": slug}), title)
+        if entry not in entries:
+            entries.append(entry)
+    return cited
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Words to mark on a source page, and the public briefing that quotes them."""
+
+    passage_id: int
+    quote: str
+    start: int
+    end: int
+    briefing_url: str
+    briefing_title: str
+
+
+def citation_to_highlight(source, cite, now=None):
+    """What ``?cite=<id>`` on this source's page should mark, or None.
+
+    Footnote links carry the id of the citation row the body was rendered
+    with. Readers must only ever see words of a *published* revision, so the
+    id is mapped through its label to the published revision of a briefing
+    that has a public page, and quote, offsets and passage are read from there.
+    If the source has been imported again since, and the passage was retired,
+    the citation's re-anchored location is used, but only when it still quotes
+    the very same words. A draft's citation highlights nothing.
+    """
+    try:
+        cite_id = int(cite)
+    except (TypeError, ValueError):
+        return None
+    working = (
+        Citation.objects.filter(pk=cite_id).select_related("passage").first() if 0 < cite_id < 2**63 else None
+    )
+    if working is None:
+        return None
+    published = (
+        RevisionCitation.objects.filter(
+            revision__published_as__in=Briefing.objects.public_pages(now).filter(pk=working.briefing_id),
+            label=working.label,
+            passage__source=source,
+        )
+        .select_related("passage", "revision__briefing")
+        .first()
+    )
+    if published is None:
+        return None
+    located = published
+    if published.passage.retired:
+        same_words = " ".join(working.quote.split()) == " ".join(published.quote.split())
+        if not (same_words and working.passage.source_id == source.pk and not working.passage.retired):
+            return None
+        located = working
+    return Highlight(
+        passage_id=located.passage_id,
+        quote=located.quote,
+        start=located.start,
+        end=located.end,
+        briefing_url=published.revision.briefing.get_absolute_url(),
+        briefing_title=published.revision.title,
+    )
+
+
+def passages_of(source):
+    return source.passages.current().order_by("ordinal")
+
+
+def public_corrections(now=None):
+    return (
+        Correction.objects.public(now)
+        .select_related("briefing__published_revision")
+        .defer("briefing__body", "briefing__body_html", "briefing__published_revision__body",
+               "briefing__published_revision__body_html")
+        .order_by("-created_at", "-pk")
+    )
+

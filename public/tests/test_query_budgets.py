@@ -1,0 +1,238 @@
+"""Query budgets: every public page, feed, the sitemap, the API and the briefing admin run a fixed number of
+queries, whatever the size of the corpus.
+
+Each page is measured on a small generated corpus (a dozen briefings of about three citations, six tags) and
+on a larger one (eighty briefings of about nine citations, the benchmark briefing with thirty, forty tags),
+each time as the first reader after a change sees it (empty page cache), after one warm-up request so that
+process-wide caches (content types) are full as they are in a running server. Both counts must equal the
+pinned budget: a count that grows with the data means a query per row crept in.
+
+Public pages start with one query for the public state (``caching.public_state``) that keys the page cache
+and the ETag; lists fetch authors and tags for the whole page with one query each (``public.with_byline_and_tags``).
+"""
+import datetime
+from dataclasses import dataclass
+
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Q
+from django.test import Client, TestCase
+from django.test.utils import CaptureQueriesContext
+
+from briefings.models import Briefing, RevisionCitation, Tag
+from demo import corpus
+from public import caching
+from sources.models import Source
+
+NOW = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
+AS_OF = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
+SMALL = corpus.Plan(
+    sources=3, passages_per_source=10, briefings=12, tags=6, citations_per_briefing=3, analysts=2, editors=1,
+    as_of=AS_OF,
+)
+LARGE = corpus.Plan(
+    sources=12, passages_per_source=20, briefings=80, tags=40, citations_per_briefing=9, analysts=6, editors=3,
+    as_of=AS_OF,
+)
+
+
+@dataclass
+class Measure:
+    url: str
+    count: int
+    queries: list
+
+    def __str__(self):
+        return f"{self.url}: {self.count} queries\n" + "\n".join(self.queries)
+
+
+def pages(size):
+    """The pages to measure, on the corpus in the database; ``size`` picks the lighter or heavier examples."""
+    published = Briefing.objects.published().annotate(cited=Count("published_revision__citations"))
+    briefing = (published.order_by("cited", "pk") if size == "small" else published.order_by("-cited", "pk")).first()
+    tag = (
+        Tag.objects.annotate(uses=Count("tagged_briefings", filter=Q(tagged_briefings__content_object__in=published)))
+        .order_by("-uses", "pk")
+        .first()
+    )
+    source = (
+        Source.objects.annotate(
+            cited=Count(
+                "passages__revision_citations",
+                filter=Q(passages__revision_citations__in=RevisionCitation.objects.filter(
+                    revision__published_as__in=Briefing.objects.published()
+                )),
+            )
+        )
+        .order_by("-cited", "pk")
+        .first()
+    )
+    return {
+        "briefing detail": f"/briefings/{briefing.slug}/",
+        "home list": "/",
+        "filtered list": f"/?tag={tag.slug}&published_after=2020-01-01",
+        "tag list": "/tags/",
+        "tag page": f"/tags/{tag.slug}/",
+        "source page": f"/sources/{source.slug}/",
+        "search": f"/search/?q={corpus.COMMON_WORD}",
+        "corrections": "/corrections/",
+        "feed": "/feed/",
+        "atom feed": "/feed/atom/",
+        "filtered feed": f"/feed/?tag={tag.slug}",
+        "tag feed": f"/tags/{tag.slug}/feed/",
+        "tag atom feed": f"/tags/{tag.slug}/feed/atom/",
+        "source feed": f"/sources/{source.slug}/feed/",
+        "source atom feed": f"/sources/{source.slug}/feed/atom/",
+        "corrections feed": "/corrections/feed/",
+        "corrections atom feed": "/corrections/feed/atom/",
+        "sitemap": "/sitemap.xml",
+        "api list": "/api/briefings/",
+        "api detail": f"/api/briefings/{briefing.slug}/",
+        "api annotations": f"/api/briefings/{briefing.slug}/annotations/",
+        "admin changelist": "/admin/briefings/briefing/",
+        "admin change form": f"/admin/briefings/briefing/{briefing.pk}/change/",
+    }
+
+
+def measure(size, admin):
+    reader, editor = Client(), Client()
+    editor.force_login(admin)
+    measured = {}
+    for name, url in pages(size).items():
+        client = editor if url.startswith("/admin/") else reader
+        client.get(url)
+        cache.clear()
+        caching.forget_public_state()  # as after a change: the page cache and the state both to be read again
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        measured[name] = Measure(url, len(captured), [query["sql"] for query in captured])
+    return measured
+
+
+@time_machine.travel(NOW, tick=False)
+class QueryBudgetTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        admin = get_user_model().objects.create_superuser("budget-admin", "budget@example.org", "unused")
+        corpus.generate(SMALL)
+        cls.small = measure("small", admin)
+        corpus.generate(LARGE, replace=True)
+        cls.large = measure("large", admin)
+
+    def assertBudget(self, page, expected):
+        small, large = self.small[page], self.large[page]
+        self.assertEqual(
+            (small.count, large.count), (expected, expected), f"\n--- small ---\n{small}\n--- large ---\n{large}"
+        )
+
+    # Pages ------------------------------------------------------------------------------
+
+    def test_briefing_detail(self):
+        """A briefing with thirty citations opens as fast as one with three."""
+        # Public state; the briefing with its published revision and whether it has corrections; authors; tags;
+        # the revision's citations with passage and source (one join). A briefing with corrections reads them
+        # too (one more query, whatever their number: test_views).
+        self.assertBudget("briefing detail", 5)
+
+    def test_home_list(self):
+        """The home page costs the same with a dozen briefings or years of them."""
+        # Public state; the paginator's count; the filter form's choices (the most used tags of recent briefings,
+        # public authors; no source is read until one is chosen); one page of briefings with their published
+        # revisions; authors; tags.
+        self.assertBudget("home list", 7)
+
+    def test_filtered_list(self):
+        """Filtering by tag and date adds a fixed cost, not one per briefing."""
+        # As the home list, plus validating the chosen tag against the tags in use; the filters are part of the
+        # count and page queries.
+        self.assertBudget("filtered list", 8)
+
+    def test_tag_list(self):
+        """The list of tags is one query however many tags there are."""
+        # Public state; the paginator's count; one page of tags with their counts of published briefings.
+        self.assertBudget("tag list", 3)
+
+    def test_tag_page(self):
+        """A tag's page costs the same whatever the number of briefings carrying it."""
+        # Public state; the tag (among tags in use); the count; one page of briefings; authors; tags.
+        self.assertBudget("tag page", 6)
+
+    def test_source_page_with_cited_by(self):
+        """A source quoted by many briefings shows "cited by" under each passage in one query."""
+        # Public state; the source; its current passages; every published citation of the source with the
+        # citing briefing's slug and title. A ``?cite=`` highlight is not asked for here.
+        self.assertBudget("source page", 4)
+
+    def test_search(self):
+        """Searching the commonest word costs the same on a small or a large corpus."""
+        # Public state; count and page of matching briefings (rank and snippet are part of the page's query);
+        # authors; tags; count and page of matching passages with their sources.
+        self.assertBudget("search", 7)
+
+    def test_corrections_list(self):
+        """The corrections page reads each correction with its briefing's published title in one query."""
+        # Public state; the paginator's count; one page of corrections with briefing and published revision.
+        self.assertBudget("corrections", 3)
+
+    # Feeds ------------------------------------------------------------------------------
+
+    def test_feeds(self):
+        """Every feed is built from a fixed number of queries, whatever the number of entries."""
+        # Public state; the entries with their published revisions (bodies included); authors; tags.
+        self.assertBudget("feed", 4)
+        self.assertBudget("atom feed", 4)
+
+    def test_filtered_and_tag_feeds(self):
+        """A feed of one tag adds one query: finding the tag among the tags in use."""
+        self.assertBudget("filtered feed", 5)
+        self.assertBudget("tag feed", 5)
+        self.assertBudget("tag atom feed", 5)
+
+    def test_source_feeds(self):
+        """A feed of the briefings citing one source adds one query: the source."""
+        self.assertBudget("source feed", 5)
+        self.assertBudget("source atom feed", 5)
+
+    def test_corrections_feeds(self):
+        """The corrections feed reads corrections with their briefings' titles in one query."""
+        # Public state; the corrections with briefing and published revision.
+        self.assertBudget("corrections feed", 2)
+        self.assertBudget("corrections atom feed", 2)
+
+    def test_sitemap(self):
+        """The sitemap reads each section once, however many briefings, tags and sources it lists."""
+        # Public state; for briefings, tags and sources a count (the sitemap paginates) and one page of items;
+        # the list pages need none.
+        self.assertBudget("sitemap", 7)
+
+    # API --------------------------------------------------------------------------------
+
+    def test_api_list(self):
+        """The JSON list costs the same however many briefings it pages through."""
+        # Public state; the count; one page of briefings with published revisions; authors; tags.
+        self.assertBudget("api list", 5)
+
+    def test_api_detail(self):
+        """The JSON of a briefing with thirty citations costs the same as one with three."""
+        # As the briefing page: public state, briefing, authors, tags, citations with passages and sources,
+        # corrections.
+        self.assertBudget("api detail", 6)
+        self.assertBudget("api annotations", 6)
+
+    # Admin ------------------------------------------------------------------------------
+
+    def test_admin_changelist(self):
+        """Editors' list of briefings stays one page of queries, whatever the corpus."""
+        # Session and user; the tag and cited-source filters' choices; the author choices; the paginator's
+        # count and the full count; one page of briefings annotated with citation counts; authors; tags.
+        self.assertBudget("admin changelist", 10)
+
+    def test_admin_change_form(self):
+        """Editing a briefing with thirty citations costs the same as editing one with three."""
+        # Session and user; the briefing, read by the admin and again by the workflow buttons; authors; tags;
+        # its events with actors and revisions; its citations with passages and sources in one join; the
+        # published revision; the author choices; the saved citations' labels for the footnote check.
+        self.assertBudget("admin change form", 11)
