@@ -9,6 +9,7 @@ The table is also written to ``bench/results/latest.md``. Run it with
 ``make bench``; ``python bench/run.py --help`` lists the knobs.
 """
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -47,7 +48,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def environment(database_url, redis_url):
+def environment(database_url, redis_url, *, page_cache=True):
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -59,6 +60,10 @@ def environment(database_url, redis_url):
         DJANGO_LOG_LEVEL="WARNING",
         REDIS_URL=redis_url or "",
     )
+    if not page_cache:
+        # Every request renders its page. A unique query string no longer does this: public views drop the
+        # parameters their route does not read, so such requests share one cache entry, as tracking links do.
+        env["PUBLIC_PAGE_CACHE_SECONDS"] = "0"
     return env
 
 
@@ -158,8 +163,8 @@ def drain(base_url, timeout=60):
     log("the server stayed busy; measuring anyway")
 
 
-def wrk(url, seconds, connections, *, unique=False, header=None):
-    env = dict(os.environ, BENCH_UNIQUE="1" if unique else "0", BENCH_RUN=secrets.token_hex(4))
+def wrk(url, seconds, connections, *, header=None):
+    env = dict(os.environ)
     if header:
         env["BENCH_HEADER_NAME"], env["BENCH_HEADER_VALUE"] = header
     # One wrk thread keeps 32 connections busy on this scale and leaves the cores to the server.
@@ -177,7 +182,7 @@ def wrk(url, seconds, connections, *, unique=False, header=None):
 
 
 def scenarios(base_url, state):
-    """The URLs to measure, found on the running site. "Uncached" ones get a unique query string per request."""
+    """The URLs to measure, found on the running site, and whether each is measured with the page cache on."""
     status, _, body = fetch(base_url + "/api/briefings/")
     assert status == 200 and json.loads(body)["count"] > 0, "the corpus has no published briefing"
     detail = json.loads(fetch(base_url + "/api/briefings/benchmark-briefing-30-citations/")[2])
@@ -187,21 +192,20 @@ def scenarios(base_url, state):
     _, headers, _ = fetch(detail_url)
     return [
         (TRIVIAL, base_url + "/robots.txt", {}),
-        (DETAIL, detail_url, {"unique": True}),
-        (CACHED, detail_url, {}),
+        (DETAIL, detail_url, {}),
+        (CACHED, detail_url, {"page_cache": True}),
         (NOT_MODIFIED, detail_url, {"header": ("If-None-Match", headers["ETag"])}),
-        ("home list, uncached", base_url + "/", {"unique": True}),
-        ("filtered list (tag), uncached", base_url + f"/?tag={tag}", {"unique": True}),
-        (SELECTIVE, base_url + f"/search/?q={state['selective']}", {"unique": True}),
-        (COMMON, base_url + f"/search/?q={state['common']}", {"unique": True}),
-        ("RSS feed (50 full entries), uncached", base_url + "/feed/", {"unique": True}),
+        ("home list, uncached", base_url + "/", {}),
+        ("filtered list (tag), uncached", base_url + f"/?tag={tag}", {}),
+        (SELECTIVE, base_url + f"/search/?q={state['selective']}", {}),
+        (COMMON, base_url + f"/search/?q={state['common']}", {}),
+        ("RSS feed (50 full entries), uncached", base_url + "/feed/", {}),
     ]
 
 
-def run_database(name, args):
-    env = environment(DATABASES[name], args.redis_url)
-    state, generation = prepare_database(name, env, args)
-    manage(env, "collectstatic", "--noinput")
+@contextlib.contextmanager
+def gunicorn(env):
+    """The site under gunicorn with 2 sync workers; yields its base URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -211,29 +215,49 @@ def run_database(name, args):
         env=env,
         start_new_session=True,
     )
-    rows, latency, soak = [], {}, None
     try:
         wait_until_up(base_url, server)
+        yield base_url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def measure(name, base_url, label, url, options, args):
+    wrk(url, args.warmup, args.connections, header=options.get("header"))
+    drain(base_url)
+    summary = wrk(url, args.seconds, args.connections, header=options.get("header"))
+    drain(base_url)
+    log(f"[{name}] {label}: {summary['rps']:.0f} req/s, p99 {summary['p99_us'] / 1000:.1f} ms")
+    return summary
+
+
+def run_database(name, args):
+    env = environment(DATABASES[name], args.redis_url)
+    state, generation = prepare_database(name, env, args)
+    manage(env, "collectstatic", "--noinput")
+    measured, latency, soak = {}, {}, None
+    # Pages measured "uncached" are served by a process without a page cache, so every request renders;
+    # the cached scenario gets a process of its own with the cache on, as in production.
+    with gunicorn(environment(DATABASES[name], args.redis_url, page_cache=False)) as base_url:
         found = scenarios(base_url, state)
         for label, url, options in found:
-            wrk(url, args.warmup, args.connections, **options)
-            drain(base_url)
-            summary = wrk(url, args.seconds, args.connections, **options)
-            drain(base_url)
-            rows.append((label, summary))
-            log(f"[{name}] {label}: {summary['rps']:.0f} req/s, p99 {summary['p99_us'] / 1000:.1f} ms")
+            if not options.get("page_cache"):
+                measured[label] = measure(name, base_url, label, url, options, args)
         # Search latency on its own: one reader at a time, so the figure is the query, not the queue.
-        for label, url, options in found:
+        for label, url, _ in found:
             if label in (SELECTIVE, COMMON):
-                latency[label] = wrk(url, args.seconds, 1, **options)
+                latency[label] = wrk(url, args.seconds, 1)
                 drain(base_url)
                 log(f"[{name}] {label}, 1 connection: p95 {latency[label]['p95_us'] / 1000:.1f} ms")
         if args.soak:
             log(f"[{name}] 32 connections for {args.soak}s on the uncached briefing page")
-            soak = wrk(found[1][1], args.soak, 32, unique=True)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+            soak = wrk(found[1][1], args.soak, 32)
+    with gunicorn(env) as base_url:
+        for label, url, options in scenarios(base_url, state):
+            if options.get("page_cache"):
+                measured[label] = measure(name, base_url, label, url, options, args)
+    rows = [(label, measured[label]) for label, _, _ in found]
     return {"name": name, "rows": rows, "latency": latency, "generation": generation, "soak": soak}
 
 
