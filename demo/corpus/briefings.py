@@ -27,6 +27,7 @@ from briefings.models import (
 )
 
 from .plan import BATCH, BENCHMARK_CITATIONS, BENCHMARK_SLUG, PUBLIC_STATES, STATE_SHARES
+from .sources import CorpusPassage
 from .text import briefing_body, headline, quote_in, sentence
 
 Status = Briefing.Status
@@ -48,7 +49,7 @@ class Footnote:
 
     pk: int
     label: str
-    passage: object
+    passage: CorpusPassage
     quote: str
     prefix: str
     suffix: str

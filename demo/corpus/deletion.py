@@ -2,9 +2,10 @@
 
 Generated rows are recognisable: sources imported from ``generated-corpus-*``
 files, the ``corpus-*`` accounts and the briefings they wrote, and the corpus
-tags nothing else uses. They are deleted a chunk of briefings or sources at a
-time, the rows that protect others first, so each ``delete()`` takes its
-cascade with it in a few statements.
+tags nothing else uses. They are deleted with ``QuerySet.delete()``, a chunk of
+briefings or sources at a time, the rows that protect others first. Rows that
+have receivers (citations, passages, briefings…) are loaded to send their
+``post_delete``: slower than deleting with SQL, but no receiver is left out.
 """
 from collections import Counter
 
