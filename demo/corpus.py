@@ -45,7 +45,7 @@ from briefings.models import (
     Tag,
     TaggedBriefing,
 )
-from briefings.signals import rows_written_in_bulk
+from public import caching
 from sources import text as passage_text
 from sources.models import Passage, Source
 
@@ -692,7 +692,7 @@ class Generator:
         self.write_briefings()
         User = get_user_model()
         _reset_sequences([Source, Passage, User, Tag, Briefing, Citation, Revision])
-        rows_written_in_bulk.send(sender=Briefing)
+        caching.public_content_changed()
         return self.summary
 
 
@@ -803,7 +803,7 @@ def delete_generated():
             name__in=tag_names(MAX_TAGS), tagged_briefings__isnull=True, revision_tags__isnull=True
         )
         deleted["tags"], _ = Tag.objects.filter(pk__in=list(unused.values_list("pk", flat=True))).delete()
-        rows_written_in_bulk.send(sender=Briefing)
+        caching.public_content_changed()
     return deleted
 
 

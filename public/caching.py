@@ -55,7 +55,6 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition
 
 from briefings.models import Briefing, BriefingEvent, Correction, PublicChange, Tag, TaggedBriefing
-from briefings.signals import rows_written_in_bulk
 from sources.models import Passage, Source
 from sources.signals import source_text_changed
 
@@ -200,10 +199,6 @@ def _source_changed(sender, **kwargs):
     public_content_changed()
 
 
-def _bulk_written(sender, **kwargs):
-    public_content_changed()
-
-
 # Rows an editor changes before anything is published: the workflow says when readers see them. A draft's
 # citations, and revisions with their citations and tags, are not listed: they reach readers only through a
 # workflow step, whose event is.
@@ -219,7 +214,6 @@ def connect_signals():
     post_save.connect(_workflow_step, sender=BriefingEvent, dispatch_uid="public-cache-workflow")
     m2m_changed.connect(_deleted, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
     source_text_changed.connect(_source_changed, sender=Source, dispatch_uid="public-cache-reimport")
-    rows_written_in_bulk.connect(_bulk_written, dispatch_uid="public-cache-bulk-writes")
 
 
 # Serving pages ----------------------------------------------------------------
