@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve require-secret-key test venv node lint clean bench
+.PHONY: run serve require-secret-key test screenshots venv node lint clean bench
 
 $(STAMP): requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,14 +46,20 @@ require-secret-key:
 test: venv node
 	$(BIN)/pytest --create-db $(PYTEST_ARGS)
 
+## screenshots: refresh the README's screenshots in docs/screenshots (the tests write theirs to artifacts/screenshots)
+screenshots: venv node
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest public/tests/test_browser.py -k ScreenshotTests $(PYTEST_ARGS)
+
 ## bench: load benchmark under gunicorn and wrk on SQLite and PostgreSQL with the generated corpus (BENCH_ARGS=--help)
 bench: venv
 	command -v wrk >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+## lint: ruff, and import-linter's contracts for which app may import which (pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* node_modules artifacts

@@ -1,48 +1,93 @@
-"""Small factories for citation tests: sources with passages, briefings, and citations into them."""
+"""Factories for the newsroom's tests: people in their roles, sources with passages, briefings and their citations.
+
+Briefings reach every later state through ``briefings.workflow`` (submit, approve, publish, retract,
+correct), so the tests see exactly the rows editors and readers would.
+"""
+import datetime
 import hashlib
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from briefings import revisions, workflow
 from briefings.models import Briefing, Citation
 from sources.models import Passage, Source
 
+# One counter for every factory, so slugs and usernames never collide within a test.
 _numbers = itertools.count(1)
+
+ARTICLE = [
+    "Officials in Baku signed a transit agreement on Monday after months of talks.",
+    "The pipeline will carry gas from the Caspian to southern Europe by the end of the decade.",
+    "Moscow reacted cautiously, saying that regional cooperation should not exclude Russia.",
+    "Analysts in Tbilisi expect tariffs to fall once the second compressor station opens.",
+]
+QUOTE = "signed a transit agreement"
 
 
 def sha256(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def make_source(*paragraphs, slug=None, title=None, kinds=None):
-    """A source whose passages are ``paragraphs``, one per line; ``kinds`` maps ordinal → kind."""
+# People -----------------------------------------------------------------------
+
+
+def make_user(username="writer", group=None, *, superuser=False, **fields):
+    """A staff account, in ``group`` ("Analyst", "Editor") when given."""
+    fields.setdefault("is_staff", True)
+    fields.setdefault("email", f"{username}@example.org")
+    user = get_user_model().objects.create_user(
+        username=username, password="unused-in-tests", is_superuser=superuser, **fields
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+# Sources ----------------------------------------------------------------------
+
+
+def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", kinds=None):
+    """A source whose passages are ``paragraphs`` (``ARTICLE`` if none), one per line, as the importer stores them.
+
+    ``kinds`` maps an ordinal to a ``Passage.Kind``; boilerplate passages cannot be cited.
+    """
+    paragraphs = paragraphs or ARTICLE
     number = next(_numbers)
     text = "\n".join(paragraphs) + "\n"
     now = timezone.now()
     source = Source.objects.create(
         slug=slug or f"source-{number}",
-        title=title if title is not None else f"Source {number}",
+        title=title if title is not None else f"Source number {number}",
+        publisher=publisher,
+        url=f"https://news.example.org/{number}",
+        language="en",
         text=text,
         content_hash=sha256(text),
         imported_at=now,
         updated_at=now,
     )
     offset = 0
+    passages = []
     for ordinal, paragraph in enumerate(paragraphs, start=1):
         kind = (kinds or {}).get(ordinal, Passage.Kind.PARAGRAPH)
-        Passage.objects.create(
-            source=source,
-            ordinal=ordinal,
-            anchor=Passage.anchor_for(ordinal),
-            text=paragraph,
-            start=offset,
-            end=offset + len(paragraph),
-            kind=kind,
-            citable=kind != Passage.Kind.BOILERPLATE,
-            content_hash=sha256(paragraph),
+        passages.append(
+            Passage(
+                source=source,
+                ordinal=ordinal,
+                anchor=Passage.anchor_for(ordinal),
+                text=paragraph,
+                start=offset,
+                end=offset + len(paragraph),
+                kind=kind,
+                citable=kind != Passage.Kind.BOILERPLATE,
+                content_hash=sha256(paragraph),
+            )
         )
         offset += len(paragraph) + 1
+    Passage.objects.bulk_create(passages)
     return source
 
 
@@ -50,15 +95,121 @@ def passage(source, ordinal):
     return source.passages.get(ordinal=ordinal, retired=False)
 
 
-def make_briefing(body="A claim.[^a]", *, title=None, **fields):
-    number = next(_numbers)
-    return Briefing.objects.create(title=title or f"Briefing {number}", body=body, **fields)
+def make_passage(text=ARTICLE[0]):
+    """The one passage of a new source."""
+    return passage(make_source(text), 1)
 
 
-def cite(briefing, passage, quote, label="a", **fields):
+# Briefings --------------------------------------------------------------------
+
+
+def cite(briefing, passage, quote=QUOTE, label="a", **fields):
+    """A citation of ``quote`` in ``passage``; saving it verifies the quote and stores its offsets."""
     return Citation.objects.create(briefing=briefing, passage=passage, quote=quote, label=label, **fields)
 
 
-def make_user(username="writer", **fields):
-    fields.setdefault("is_staff", True)
-    return get_user_model().objects.create_user(username=username, password="unused-in-tests", **fields)
+def make_briefing(author=None, passage=None, *, cite=True, title=None, body=None, tags=(), **fields):
+    """A draft briefing.
+
+    Without an ``author`` it is a bare row, for tests of the model alone. With one it is a draft as
+    the newsroom makes it: bylined, citing ``passage`` once (a new one unless given; none with
+    ``cite=False``) and recorded as its first revision.
+    """
+    number = next(_numbers)
+    briefing = Briefing.objects.create(
+        title=title or f"Briefing number {number}",
+        body=body if body is not None else "The two governments signed an agreement.[^a]",
+        **{"dek": "Baku and Moscow agree on transit.", **fields},
+    )
+    if tags:
+        briefing.tags.add(*tags)
+    if author is None:
+        return briefing
+    briefing.authors.add(author)
+    if cite:
+        Citation.objects.create(briefing=briefing, passage=passage or make_passage(), quote=QUOTE, label="a")
+    revisions.snapshot(briefing, author)
+    return briefing
+
+
+def make_draft(author, citations, *, title=None, dek="A one-sentence summary.", body=None, tags=(), slug=None):
+    """A draft by ``author`` citing ``citations`` [(passage, quote)], recorded as its first revision."""
+    number = next(_numbers)
+    labels = [f"n{index}" for index in range(1, len(citations) + 1)]
+    briefing = Briefing.objects.create(
+        title=title or f"Briefing number {number}",
+        slug=slug or "",
+        dek=dek,
+        body=body or " ".join(f"Claim {index}.[^{label}]" for index, label in enumerate(labels, start=1)),
+    )
+    briefing.authors.add(author)
+    if tags:
+        briefing.tags.add(*tags)
+    for order, ((passage_, quote), label) in enumerate(zip(citations, labels, strict=True)):
+        cite(briefing, passage_, quote, label, order=order)
+    revisions.snapshot(briefing, author)
+    return Briefing.objects.get(pk=briefing.pk)
+
+
+def fresh(briefing):
+    return Briefing.objects.get(pk=briefing.pk)
+
+
+# Workflow ---------------------------------------------------------------------
+
+
+def reviewed(briefing, author, editor):
+    """Take a draft through submission and approval."""
+    workflow.submit(briefing, author)
+    workflow.approve(briefing, editor)
+    return briefing
+
+
+def published(briefing, author, editor, **options):
+    reviewed(briefing, author, editor)
+    workflow.publish(briefing, editor, **options)
+    return briefing
+
+
+class Newsroom:
+    """An analyst who writes and an editor who reviews, and helpers that put briefings in each state."""
+
+    def __init__(self):
+        number = next(_numbers)
+        self.analyst = make_user(f"analyst{number}", "Analyst", first_name="Nino", last_name=f"Beridze{number}")
+        self.editor = make_user(f"editor{number}", "Editor")
+
+    def draft(self, citations, **kwargs):
+        return make_draft(self.analyst, citations, **kwargs)
+
+    def in_review(self, citations, **kwargs):
+        briefing = self.draft(citations, **kwargs)
+        workflow.submit(briefing, self.analyst)
+        return briefing
+
+    def changes_requested(self, citations, **kwargs):
+        briefing = self.in_review(citations, **kwargs)
+        workflow.request_changes(briefing, self.editor, comment="Tighten the second claim.")
+        return briefing
+
+    def approved(self, citations, **kwargs):
+        briefing = self.in_review(citations, **kwargs)
+        workflow.approve(briefing, self.editor)
+        return briefing
+
+    def published(self, citations, *, at=None, **kwargs):
+        briefing = self.approved(citations, **kwargs)
+        workflow.publish(briefing, self.editor, at=at)
+        return briefing
+
+    def scheduled(self, citations, *, days=3, **kwargs):
+        return self.published(citations, at=timezone.now() + datetime.timedelta(days=days), **kwargs)
+
+    def retracted(self, citations, **kwargs):
+        briefing = self.published(citations, **kwargs)
+        workflow.retract(briefing, self.editor, reason="The agreement described here was never signed.")
+        return briefing
+
+    def corrected(self, briefing, note="An earlier version gave the wrong date for the signing."):
+        workflow.correct(briefing, self.editor, note=note)
+        return briefing

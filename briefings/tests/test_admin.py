@@ -8,8 +8,7 @@ from briefings import workflow
 from briefings.models import Briefing, Citation, Tag
 from sources.models import Passage, Source
 
-from . import site_factories as site
-from .factories import cite, make_briefing, make_source, passage
+from .factories import Newsroom, cite, make_briefing, make_source, passage
 from .html_forms import form_data
 
 PARAGRAPHS = [
@@ -110,7 +109,7 @@ class CreateWithInlinesTests(AdminTestCase):
 
     def test_deleted_inline_does_not_count(self):
         """A citation marked for deletion in the same save no longer satisfies its marker."""
-        briefing = make_briefing("Signed.[^signed]", title="Existing")
+        briefing = make_briefing(body="Signed.[^signed]", title="Existing")
         citation = cite(briefing, self.signed, "signed a transit agreement", label="signed")
         data = form_data(self.client.get(change_url(briefing)).content.decode(), "briefing_form")
         data["citations-0-DELETE"] = ["on"]
@@ -139,7 +138,7 @@ class CreateWithInlinesTests(AdminTestCase):
 
     def test_editing_a_citation_updates_the_stored_html(self):
         """Changing a citation in the admin re-renders the body with the new quote."""
-        briefing = make_briefing("Signed.[^signed]", title="Existing")
+        briefing = make_briefing(body="Signed.[^signed]", title="Existing")
         cite(briefing, self.signed, "signed a transit agreement", label="signed")
         data = form_data(self.client.get(change_url(briefing)).content.decode(), "briefing_form")
         data["citations-0-quote"] = ["a transit agreement on Monday"]
@@ -151,7 +150,7 @@ class CreateWithInlinesTests(AdminTestCase):
 class ChangeFormTests(AdminTestCase):
     def test_preview_shows_rendered_footnotes(self):
         """The change form shows the body as readers will see it, footnotes included."""
-        briefing = make_briefing("Signed.[^signed] <script>alert(1)</script>", title="Existing")
+        briefing = make_briefing(body="Signed.[^signed] <script>alert(1)</script>", title="Existing")
         cite(briefing, self.signed, "signed a transit agreement", label="signed")
         response = self.client.get(change_url(briefing))
         self.assertContains(response, '<div class="briefing-preview">')
@@ -159,7 +158,7 @@ class ChangeFormTests(AdminTestCase):
         self.assertNotContains(response, "<script>alert(1)</script>")
 
     def change_form_queries(self, citations):
-        briefing = make_briefing(" ".join(f"Claim.[^c{n}]" for n in range(citations)), title=f"Cites {citations}")
+        briefing = make_briefing(body=" ".join(f"Claim.[^c{n}]" for n in range(citations)), title=f"Cites {citations}")
         briefing.tags.add("Energy")
         briefing.authors.add(self.admin)
         for n in range(citations):
@@ -185,12 +184,12 @@ class ChangelistTests(AdminTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         cls.writer = get_user_model().objects.create_user("writer", password="unused-in-tests", is_staff=True)
-        cls.gas = make_briefing("Gas.[^a]", title="Gas briefing")
+        cls.gas = make_briefing(body="Gas.[^a]", title="Gas briefing")
         cls.gas.tags.add("Energy")
         cls.gas.authors.add(cls.writer)
         cite(cls.gas, cls.signed, "signed a transit agreement")
         other = make_source("Oil prices rose sharply in the spring of that year.", slug="oil-story")
-        cls.oil = make_briefing("Oil.[^a]", title="Oil briefing")
+        cls.oil = make_briefing(body="Oil.[^a]", title="Oil briefing")
         cls.oil.tags.add("Markets")
         cite(cls.oil, passage(other, 1), "Oil prices rose sharply")
 
@@ -268,7 +267,7 @@ class PassageAdminTests(AdminTestCase):
 
     def test_passage_shows_what_cites_it(self):
         """A passage's admin page lists the briefings citing it."""
-        briefing = make_briefing("Signed.[^signed]", title="Transit deal signed")
+        briefing = make_briefing(body="Signed.[^signed]", title="Transit deal signed")
         cite(briefing, self.signed, "signed a transit agreement", label="signed")
         response = self.client.get(reverse("admin:sources_passage_change", args=[self.signed.pk]))
         self.assertContains(response, f'<a href="{change_url(briefing)}">Transit deal signed</a> [^signed]')
@@ -300,7 +299,7 @@ class TagAdminTests(AdminTestCase):
 class ReanchoredActionTests(AdminTestCase):
     def test_mark_reanchored_citations_checked(self):
         """An editor clears the re-anchored flag once they have checked the moved words."""
-        briefing = make_briefing("Signed.[^a]")
+        briefing = make_briefing(body="Signed.[^a]")
         citation = cite(briefing, self.signed, "signed a transit agreement")
         Citation.objects.filter(pk=citation.pk).update(status=Citation.Status.REANCHORED)
         self.client.post(
@@ -317,10 +316,10 @@ class PublishedSlugTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.admin = get_user_model().objects.create_superuser("chief", "chief@example.org", "unused-in-tests")
-        newsroom = site.Newsroom()
-        source = site.make_source()
-        cls.live = newsroom.published([(site.passage(source, 1), "signed a transit agreement")], slug="baku-deal")
-        cls.draft = newsroom.draft([(site.passage(source, 2), "carry gas from the Caspian")], slug="gas-draft")
+        newsroom = Newsroom()
+        source = make_source()
+        cls.live = newsroom.published([(passage(source, 1), "signed a transit agreement")], slug="baku-deal")
+        cls.draft = newsroom.draft([(passage(source, 2), "carry gas from the Caspian")], slug="gas-draft")
 
     def setUp(self):
         self.client.force_login(self.admin)
@@ -352,9 +351,9 @@ class PublicColumnTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.admin = get_user_model().objects.create_superuser("chief", "chief@example.org", "unused-in-tests")
-        newsroom = site.Newsroom()
-        source = site.make_source()
-        quote = [(site.passage(source, 1), "signed a transit agreement")]
+        newsroom = Newsroom()
+        source = make_source()
+        quote = [(passage(source, 1), "signed a transit agreement")]
         cls.draft = newsroom.draft(quote, title="Draft only")
         cls.live = newsroom.published(quote, title="Live")
         cls.edited = newsroom.published(quote, title="Live with an edit")

@@ -9,8 +9,8 @@ from django.utils import timezone
 from briefings import workflow
 from briefings.models import Briefing, BriefingEvent, Correction
 
+from .factories import fresh, make_briefing, make_user, published, reviewed
 from .html_forms import form_data
-from .workflow_factories import fresh, make_briefing, make_user, published, reviewed
 
 Status = Briefing.Status
 

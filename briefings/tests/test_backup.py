@@ -28,7 +28,7 @@ from briefings.models import (
 )
 from sources.models import Passage, Source
 
-from .site_factories import Newsroom, make_source, passage
+from .factories import Newsroom, make_source, passage
 
 # What the documentation tells operators to leave out: rebuilt by migrate, or only transient.
 EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes"]

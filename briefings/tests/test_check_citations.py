@@ -8,9 +8,7 @@ from briefings import revisions
 from briefings.models import Briefing, Citation
 from sources.models import Passage
 
-from .factories import cite, make_briefing, make_source, passage
-from .workflow_factories import make_user as make_role_user
-from .workflow_factories import published
+from .factories import cite, make_briefing, make_source, make_user, passage, published
 
 Status = Citation.Status
 TEXT = "Officials in Baku signed a transit agreement on Monday after months of talks."
@@ -29,7 +27,7 @@ class CheckCitationsTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.passage = passage(make_source(TEXT), 1)
-        cls.briefing = make_briefing("Signed.[^a]", slug="transit-deal")
+        cls.briefing = make_briefing(body="Signed.[^a]", slug="transit-deal")
         cls.citation = cite(cls.briefing, cls.passage, "signed a transit agreement")
 
     def orphan(self, citation):
@@ -37,7 +35,7 @@ class CheckCitationsTests(TestCase):
         Citation.objects.filter(pk=citation.pk).update(status=Status.ORPHANED, status_reason="The words are gone.")
 
     def publish(self, briefing):
-        analyst, editor = make_role_user("analyst", "Analyst"), make_role_user("editor", "Editor")
+        analyst, editor = make_user("analyst", "Analyst"), make_user("editor", "Editor")
         briefing.authors.add(analyst)
         revisions.snapshot(briefing, analyst)
         published(briefing, analyst, editor)

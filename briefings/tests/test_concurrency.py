@@ -16,8 +16,8 @@ from django.test import Client, TransactionTestCase, override_settings
 from briefings import workflow
 from briefings.models import Briefing, BriefingEvent
 
+from .factories import fresh, make_briefing, make_user
 from .html_forms import form_data
-from .workflow_factories import fresh, make_briefing, make_user
 
 
 def at_once(*actions):

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from briefings.models import Briefing
 
+from .factories import cite, fresh, make_briefing, make_user, reviewed
 from .html_forms import form_data
-from .workflow_factories import add_citation, fresh, make_briefing, make_user, reviewed
 
 START = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
 
@@ -54,7 +54,7 @@ class ChangeFormLockingTests(TestCase):
     def test_revision_holds_the_html_readers_would_see(self):
         """A revision saved with a removed citation renders without that footnote, like the page itself."""
         passage = self.briefing.citations.get().passage
-        add_citation(self.briefing, passage, label="b", quote="after months of talks", order=1)
+        cite(self.briefing, passage, label="b", quote="after months of talks", order=1)
         data = self.open_form(self.analyst)
         data["body"] = ["The deal was signed.[^a]"]
         [delete] = [name for name, value in data.items() if name.endswith("-label") and value == ["b"]]

@@ -104,7 +104,7 @@ class FootnoteRenderingTests(TestCase):
     def setUpTestData(cls):
         cls.source = make_source(PARAGRAPH, slug="kyiv-independent", title="Putin visits Azerbaijan")
         cls.passage = passage(cls.source, 1)
-        cls.briefing = make_briefing("First claim.[^winner] Second.[^saying] Again.[^winner]")
+        cls.briefing = make_briefing(body="First claim.[^winner] Second.[^saying] Again.[^winner]")
         cls.winner = cite(cls.briefing, cls.passage, "the only winner of the Ukraine war", label="winner")
         cls.saying = cite(cls.briefing, cls.passage, "There is a saying that", label="saying", note="An old line.")
         cls.html = render_body(cls.briefing.body, [cls.winner, cls.saying])

@@ -6,7 +6,7 @@ from django.test import TestCase
 from briefings import workflow
 from briefings.models import Revision, RevisionTag, Tag
 
-from .workflow_factories import make_briefing, make_passage, make_user
+from .factories import make_briefing, make_passage, make_user
 
 revision_tags = importlib.import_module("briefings.migrations.0006_revision_tags")
 

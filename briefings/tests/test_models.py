@@ -6,8 +6,7 @@ from briefings import revisions, workflow
 from briefings.models import Briefing, Citation, Tag
 from sources.models import Passage
 
-from . import site_factories as site
-from .factories import cite, make_briefing, make_source, passage
+from .factories import Newsroom, cite, make_briefing, make_source, passage
 
 PARAGRAPH = "Azerbaijan has suggested that it could fill the gap by transiting Azerbaijani gas across Ukraine."
 CURLY = "Azerbaijan is “a key partner in our efforts to move away from Russian fossil fuels,” she said."
@@ -46,7 +45,7 @@ class CitationVerificationTests(TestCase):
         cls.repeats = passage(cls.source, 4)
 
     def setUp(self):
-        self.briefing = make_briefing("Claim.[^a]")
+        self.briefing = make_briefing(body="Claim.[^a]")
 
     def test_exact_quote_is_stored_with_offsets_and_context(self):
         """A correct quote is saved with its offsets and the words around it."""
@@ -133,14 +132,14 @@ class MarkerMatchTests(TestCase):
 
     def test_matching_markers_and_citations_are_valid(self):
         """A body whose markers all resolve and whose citations are all used passes validation."""
-        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        briefing = make_briefing(body="Gas may come from Baku.[^gas]")
         cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         briefing.full_clean()
         self.assertEqual(briefing.citation_problems(), [])
 
     def test_unknown_marker_is_named(self):
         """A marker without a citation fails validation with an error naming the marker."""
-        briefing = make_briefing("Gas may come from Baku.[^gas] And more.[^oil]")
+        briefing = make_briefing(body="Gas may come from Baku.[^gas] And more.[^oil]")
         cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         with self.assertRaises(ValidationError) as raised:
             briefing.full_clean()
@@ -149,7 +148,7 @@ class MarkerMatchTests(TestCase):
 
     def test_unused_citation_is_named(self):
         """A citation no marker uses fails validation with an error naming the citation."""
-        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        briefing = make_briefing(body="Gas may come from Baku.[^gas]")
         cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         cite(briefing, self.paragraph, "transiting Azerbaijani gas across", label="transit")
         with self.assertRaises(ValidationError) as raised:
@@ -158,12 +157,12 @@ class MarkerMatchTests(TestCase):
 
     def test_markers_in_code_are_not_markers(self):
         """A marker shown as code in the body needs no citation."""
-        briefing = make_briefing("Write `[^label]` to cite.")
+        briefing = make_briefing(body="Write `[^label]` to cite.")
         self.assertEqual(briefing.citation_problems(), [])
 
     def test_pending_labels_replace_saved_citations(self):
         """A form saving citations with the briefing has its markers checked against those citations."""
-        briefing = make_briefing("Gas.[^new]")
+        briefing = make_briefing(body="Gas.[^new]")
         briefing.pending_citation_labels = ["new"]
         briefing.full_clean()
 
@@ -175,12 +174,12 @@ class RenderingOnSaveTests(TestCase):
 
     def test_body_html_rendered_on_save(self):
         """Saving a briefing stores its HTML, so pages never render Markdown."""
-        briefing = make_briefing("Some *emphasis*.")
+        briefing = make_briefing(body="Some *emphasis*.")
         self.assertIn("<em>emphasis</em>", Briefing.objects.get(pk=briefing.pk).body_html)
 
     def test_adding_a_citation_renders_its_footnote(self):
         """A citation saved after the briefing shows up in the stored HTML straight away."""
-        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        briefing = make_briefing(body="Gas may come from Baku.[^gas]")
         self.assertNotIn('id="fn-1"', briefing.body_html)
         citation = cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         html = Briefing.objects.get(pk=briefing.pk).body_html
@@ -189,14 +188,14 @@ class RenderingOnSaveTests(TestCase):
 
     def test_deleting_a_citation_removes_its_footnote(self):
         """Removing a citation takes its footnote out of the stored HTML."""
-        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        briefing = make_briefing(body="Gas may come from Baku.[^gas]")
         citation = cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         citation.delete()
         self.assertNotIn('id="fn-1"', Briefing.objects.get(pk=briefing.pk).body_html)
 
     def test_refreshing_does_not_touch_updated_at(self):
         """Re-rendering the HTML is not an edit: the briefing's updated time stays."""
-        briefing = make_briefing("Gas may come from Baku.[^gas]")
+        briefing = make_briefing(body="Gas may come from Baku.[^gas]")
         before = Briefing.objects.get(pk=briefing.pk).updated_at
         cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         self.assertEqual(Briefing.objects.get(pk=briefing.pk).updated_at, before)
@@ -257,9 +256,9 @@ class TagTests(TestCase):
 class PublishedSlugTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        newsroom = site.Newsroom()
-        source = site.make_source()
-        cls.quote = [(site.passage(source, 1), "signed a transit agreement")]
+        newsroom = Newsroom()
+        source = make_source()
+        cls.quote = [(passage(source, 1), "signed a transit agreement")]
         cls.newsroom = newsroom
 
     def test_published_briefing_refuses_a_new_slug(self):

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from briefings import notifications, workflow
 
-from .workflow_factories import make_briefing, make_user, reviewed
+from .factories import make_briefing, make_user, reviewed
 
 
 @override_settings(SITE_URL="https://briefings.example.org")

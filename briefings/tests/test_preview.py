@@ -6,7 +6,7 @@ from django.test import TestCase, override_settings
 
 from briefings import preview, workflow
 
-from .workflow_factories import make_briefing, make_user
+from .factories import make_briefing, make_user
 
 START = datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC)
 

@@ -33,7 +33,7 @@ class ReanchorTests(TestCase):
         self.folder = TemporaryFolder(self)
         self.folder.write("sources.toml", MANIFEST)
         self.import_text(ORIGINAL)
-        self.briefing = make_briefing("Deal signed.[^signed] Freight.[^freight] Sanctions.[^critics]")
+        self.briefing = make_briefing(body="Deal signed.[^signed] Freight.[^freight] Sanctions.[^critics]")
         passages = {p.ordinal: p for p in Passage.objects.current().filter(source__slug="transit-deal")}
         self.signed = cite(self.briefing, passages[2], "signed a transit agreement on Monday", label="signed")
         self.freight = cite(self.briefing, passages[3], "rail freight between Russia and Iran", label="freight")

@@ -6,7 +6,7 @@ from sources.importer import import_sources
 from sources.models import Passage
 from sources.tests.factories import TemporaryFolder
 
-from .workflow_factories import add_citation, fresh, make_briefing, make_passage, make_user, reviewed
+from .factories import cite, fresh, make_briefing, make_passage, make_user, reviewed
 
 
 class SnapshotTests(TestCase):
@@ -55,7 +55,7 @@ class SnapshotTests(TestCase):
         """Recording a revision costs the same number of queries however many citations there are."""
         briefing = make_briefing(self.analyst, self.passage, body="x", tags=["Energy", "Transit"])
         for number in range(20):
-            add_citation(briefing, self.passage, label=f"c{number}", order=number)
+            cite(briefing, self.passage, label=f"c{number}", order=number)
         briefing.title = "Changed"
         # Latest revision, its citations and its tags, the working copy's
         # citations and tags, then one insert for the revision and one bulk
@@ -91,7 +91,7 @@ class DiffTests(TestCase):
         citation = cls.briefing.citations.get()
         citation.note = "Second paragraph."
         citation.save()
-        add_citation(cls.briefing, cls.passage, label="b", quote="after months of talks", order=1)
+        cite(cls.briefing, cls.passage, label="b", quote="after months of talks", order=1)
         revisions.snapshot(cls.briefing, cls.analyst)
         cls.old, cls.new = cls.briefing.revisions.order_by("number")
 
@@ -146,7 +146,7 @@ class RevertTests(TestCase):
         briefing.body = "Rewritten.[^b]"
         briefing.save()
         briefing.citations.all().delete()
-        add_citation(briefing, self.passage, label="b", quote="after months of talks")
+        cite(briefing, self.passage, label="b", quote="after months of talks")
         briefing.tags.set(["Transit"])
         workflow.record_edit(briefing, self.analyst)
         return briefing

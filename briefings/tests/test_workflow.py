@@ -10,7 +10,7 @@ from briefings import revisions, workflow
 from briefings.models import Briefing, BriefingEvent, Citation, Correction
 from briefings.workflow import WorkflowError
 
-from .workflow_factories import add_citation, fresh, make_briefing, make_passage, make_user, published, reviewed
+from .factories import cite, fresh, make_briefing, make_passage, make_user, published, reviewed
 
 Status = Briefing.Status
 Action = BriefingEvent.Action
@@ -553,7 +553,7 @@ class CitationOrderTests(TestCase):
         analyst = make_user("analyst", "Analyst")
         passage = make_passage()
         briefing = make_briefing(analyst, passage, body="One.[^a] Two.[^b]")
-        add_citation(briefing, passage, label="b", quote="after months of talks", order=1)
+        cite(briefing, passage, label="b", quote="after months of talks", order=1)
         revision, created = revisions.snapshot(briefing, analyst)
         self.assertTrue(created)
         self.assertEqual(list(revision.citations.values_list("label", flat=True)), ["a", "b"])

@@ -5,7 +5,7 @@ import time_machine
 from axes.models import AccessAttempt
 from django.test import TestCase, override_settings
 
-from briefings.tests.workflow_factories import make_user
+from briefings.tests.factories import make_user
 
 START = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
 LOGIN = "/admin/login/?next=/admin/"

@@ -6,8 +6,8 @@ import sys
 from django.conf import settings
 from django.test import TestCase
 
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_source, passage
-from briefings.tests.workflow_factories import make_user
+from briefings.tests.factories import Newsroom, make_source, make_user, passage
+from public.tests.base import PublicSiteTestCase
 from public.tests.html_checks import executable_parts
 
 

@@ -9,7 +9,7 @@ from django.test import TestCase
 
 from briefings import quotes
 from briefings.models import Briefing, BriefingEvent, Citation, Correction, Revision, Tag
-from briefings.tests.site_factories import Newsroom, make_source, passage
+from briefings.tests.factories import Newsroom, make_source, passage
 from demo import corpus
 from sources import text as passage_text
 from sources.models import Passage, Source

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.test import TestCase
 
 from briefings.models import Briefing, Correction
-from briefings.tests.workflow_factories import make_briefing, make_user
+from briefings.tests.factories import make_briefing, make_user
 from demo.workflow import apply_demo_workflow
 
 Status = Briefing.Status

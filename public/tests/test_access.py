@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from briefings import preview, revisions, workflow
 from briefings.models import Briefing
-from briefings.tests.site_factories import PublicSiteTestCase, make_draft, make_source, passage
-from briefings.tests.workflow_factories import make_user
+from briefings.tests.factories import make_draft, make_source, make_user, passage
+
+from .base import PublicSiteTestCase
 
 STATES = ("draft", "in_review", "changes_requested", "approved", "published", "scheduled", "retracted")
 ROLES = ("anonymous", "analyst", "other_analyst", "editor", "superuser")

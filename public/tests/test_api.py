@@ -4,7 +4,9 @@ import json
 import time_machine
 
 from briefings import workflow
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+from briefings.tests.factories import Newsroom, make_source, passage
+
+from .base import PublicSiteTestCase
 
 
 class BriefingApiTests(PublicSiteTestCase):

@@ -10,11 +10,13 @@ from django.utils.http import http_date
 
 from briefings import workflow
 from briefings.models import Briefing, PublicChange, Tag
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+from briefings.tests.factories import Newsroom, make_source, passage
 from public import caching
 from sources.importer import import_sources
 from sources.models import Source
 from sources.tests.factories import TemporaryFolder
+
+from .base import PublicSiteTestCase
 
 QUOTE = "signed a transit agreement"
 

@@ -5,7 +5,9 @@ import time_machine
 
 from briefings import workflow
 from briefings.models import Briefing
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+from briefings.tests.factories import Newsroom, make_source, passage
+
+from .base import PublicSiteTestCase
 
 FEEDS = ("/feed/", "/feed/atom/")
 

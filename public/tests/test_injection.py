@@ -13,9 +13,9 @@ from django.utils.html import escape
 
 from briefings import preview, revisions, workflow
 from briefings.models import Citation, Tag
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_draft, make_source, passage
-from briefings.tests.workflow_factories import make_user
+from briefings.tests.factories import Newsroom, make_draft, make_source, make_user, passage
 
+from .base import PublicSiteTestCase
 from .html_checks import scan
 
 # Markup a browser would run if it reached a page unescaped.
@@ -59,7 +59,7 @@ class InjectionTests(PublicSiteTestCase):
         newsroom = Newsroom()
         cls.editor = newsroom.editor
         cls.superuser = make_user("root", superuser=True)
-        cls.source = make_source(ARTICLE, slug="hostile-source")
+        cls.source = make_source(*ARTICLE, slug="hostile-source")
         cls.corrected, cls.retracted, cls.drafts = [], [], []
         for number, payload in enumerate(PAYLOADS):
             fields = {

@@ -6,7 +6,9 @@ form, a feed, the sitemap, the API, search or "cited by") would show.
 """
 from briefings import workflow
 from briefings.models import Briefing, Tag
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+from briefings.tests.factories import Newsroom, make_source, passage
+
+from .base import PublicSiteTestCase
 
 SECRET_ARTICLE = [
     "A confidential memo described the corridor financing in detail.",
@@ -30,7 +32,7 @@ class LeakTests(PublicSiteTestCase):
         for state in HIDDEN_STATES:
             newsroom = Newsroom()
             slug = f"secret-{state}".replace("_", "-")
-            source = make_source(SECRET_ARTICLE, title=f"Article only {state} cites", slug=slug)
+            source = make_source(*SECRET_ARTICLE, title=f"Article only {state} cites", slug=slug)
             citations = [(passage(source, 2), "declined to comment on the memo")]
             options = {
                 "title": f"Quixotic{state.replace('_', '')} briefing",

@@ -7,11 +7,13 @@ from django.test.utils import CaptureQueriesContext
 
 from briefings import search_index
 from briefings.models import Briefing
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+from briefings.tests.factories import Newsroom, make_source, passage
 from public import queries as public
 from public import search
 from public.templatetags.public_site import snippet
 from sources.models import Passage
+
+from .base import PublicSiteTestCase
 
 ARTICLE = [
     "Caspian pipeline talks resumed in Baku on Tuesday.",
@@ -27,7 +29,7 @@ class SearchTestsMixin:
     @classmethod
     def setUpTestData(cls):
         cls.newsroom = Newsroom()
-        cls.source = make_source(ARTICLE, title="Corridor talks")
+        cls.source = make_source(*ARTICLE, title="Corridor talks")
         Passage.objects.filter(source=cls.source, ordinal=4).update(kind=Passage.Kind.BOILERPLATE, citable=False)
         cite = [(passage(cls.source, 1), "Caspian pipeline talks resumed")]
         cls.title_match = cls.newsroom.published(
@@ -121,7 +123,7 @@ class SearchTestsMixin:
 
     def test_a_passage_of_a_title_less_source_is_headed_by_its_opening_words(self):
         """Found passages name their article without the page reading any article's full text."""
-        untitled = make_source(["Quillwort harvests in the Lankaran lowlands doubled this year."], title="")
+        untitled = make_source("Quillwort harvests in the Lankaran lowlands doubled this year.", title="")
         with CaptureQueriesContext(connection) as captured:
             response = self.client.get("/search/?q=quillwort")
         self.assertContains(response, untitled.display_title)
@@ -249,7 +251,7 @@ class SqliteIndexTests(PublicSiteTestCase):
             for suffix in ("insert", "delete", "update"):
                 cursor.execute(f"DROP TRIGGER {search_index.REVISION_FTS}_{suffix}")
         newsroom = Newsroom()
-        source = make_source(ARTICLE)
+        source = make_source(*ARTICLE)
         newsroom.published([(passage(source, 1), "Caspian pipeline talks resumed")], title="Zeppelin corridor")
         self.assertEqual(list(search.filter_briefings(public.briefings(), "zeppelin")), [])
         self.assertEqual(search_index.install_sqlite_index(connection), [search_index.REVISION_FTS])

@@ -3,7 +3,9 @@ import xml.etree.ElementTree as ET
 
 import time_machine
 
-from briefings.tests.site_factories import Newsroom, PublicSiteTestCase, make_source, passage
+from briefings.tests.factories import Newsroom, make_source, passage
+
+from .base import PublicSiteTestCase
 
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 

@@ -11,10 +11,12 @@ from django.utils.html import escape
 
 from briefings import workflow
 from briefings.models import Briefing, Citation
-from briefings.tests.site_factories import ARTICLE, Newsroom, PublicSiteTestCase, make_source, passage
+from briefings.tests.factories import ARTICLE, Newsroom, make_source, passage
 from sources.importer import import_sources
 from sources.models import Source
 from sources.tests.factories import SEED_DIR, TemporaryFolder
+
+from .base import PublicSiteTestCase
 
 
 class BriefingListTests(PublicSiteTestCase):
@@ -229,7 +231,7 @@ class BriefingPageTests(PublicSiteTestCase):
         """A source that states no headline is cited by its first words, as everywhere else on the site."""
         long_words = "Supercalifragilistic" * 20
         untitled = make_source(title="")
-        unspaced = make_source([f"{long_words} {long_words} signed a transit agreement", *ARTICLE[1:]], title="")
+        unspaced = make_source(f"{long_words} {long_words} signed a transit agreement", *ARTICLE[1:], title="")
         briefing = self.newsroom.published(
             [(passage(untitled, 1), "signed a transit agreement"), (passage(unspaced, 1), "signed a transit agreement")]
         )
