@@ -12,10 +12,9 @@ from django.utils.safestring import mark_safe
 from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
-from . import workflow
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, MergeTagsForm, PassageAutocomplete
-from .models import Briefing, Citation, Tag
+from .models import Briefing, Citation, Tag, display_name
 
 Status = Citation.Status
 
@@ -60,7 +59,7 @@ class PublicSiteListFilter(admin.SimpleListFilter):
         if self.value() == "retracted":
             return queryset.public_pages().filter(status=Briefing.Status.RETRACTED)
         if self.value() == "no":
-            return queryset.filter(published_revision__isnull=True)
+            return queryset.unpublished()
         return queryset
 
 
@@ -195,16 +194,16 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         """What readers see of the briefing, from the row alone (its status describes the working copy)."""
         if briefing.published_revision_id is None:
             return "—"
-        if briefing.status == Briefing.Status.RETRACTED:
+        if briefing.is_retracted:
             return "retracted"
         when = timezone.localtime(briefing.published_at)
-        if workflow.is_scheduled(briefing):
+        if briefing.is_scheduled():
             return f"scheduled for {date_format(when, 'DATETIME_FORMAT')}"
         return f"live since {date_format(when, 'DATE_FORMAT')}"
 
     @admin.display(description="authors")
     def author_names(self, briefing):
-        return ", ".join(user.get_full_name() or user.get_username() for user in briefing.authors.all())
+        return ", ".join(display_name(user) for user in briefing.authors.all())
 
     @admin.display(description="tags")
     def tag_names(self, briefing):

@@ -17,6 +17,11 @@ from . import quotes
 from .markdown import footnote_labels, render_body
 
 
+def display_name(user):
+    """How a person is named to readers and colleagues: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
 class Tag(TagBase):
     """A topic label. Names are unique regardless of case: "Energy" and "energy" are one tag."""
 
@@ -89,6 +94,10 @@ class BriefingQuerySet(models.QuerySet):
     def scheduled(self, now=None):
         """Briefings published for a time that has not come yet: readers cannot see them so far."""
         return self.filter(published_revision__isnull=False, published_at__gt=now or timezone.now())
+
+    def unpublished(self):
+        """Briefings with no published revision: neither public nor scheduled."""
+        return self.filter(published_revision__isnull=True)
 
     def with_publication_record(self):
         """Annotate ``ever_published``: a publication is recorded, so ``has_been_published()`` needs no query."""
@@ -224,6 +233,29 @@ class Briefing(models.Model):
             errors[NON_FIELD_ERRORS] = ValidationError(problems, code="citations")
         if errors:
             raise ValidationError(errors)
+
+    # The same rules as BriefingQuerySet.public_pages(), .scheduled() and .published(), for one loaded row.
+
+    def is_public(self, now=None):
+        """Readers can see the briefing (or its retraction notice) now."""
+        return self.published_revision_id is not None and self.published_at <= (now or timezone.now())
+
+    def is_scheduled(self, now=None):
+        """A revision is published for a time that has not come yet."""
+        return self.published_revision_id is not None and self.published_at > (now or timezone.now())
+
+    def is_published(self, now=None):
+        """Readers find the briefing in lists, feeds and search now: public and not retracted."""
+        return self.is_public(now) and not self.is_retracted
+
+    @property
+    def is_retracted(self):
+        return self.status == self.Status.RETRACTED
+
+    @property
+    def last_public_change(self):
+        """When what readers see of the briefing last changed: its publication, or a later update."""
+        return self.public_updated_at or self.published_at
 
     def has_been_published(self):
         """Readers have been given this briefing's address: it has a published revision, or once had one."""
@@ -570,9 +602,7 @@ class CorrectionQuerySet(models.QuerySet):
     def public(self, now=None):
         """Corrections and retraction notices readers see: those of briefings that have a public page."""
         now = now or timezone.now()
-        return self.filter(
-            briefing__published_revision__isnull=False, briefing__published_at__lte=now, created_at__lte=now
-        )
+        return self.filter(briefing__in=Briefing.objects.public_pages(now), created_at__lte=now)
 
 
 class Correction(models.Model):
