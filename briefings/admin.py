@@ -1,6 +1,7 @@
 """Admin for writing briefings: citation inlines, a rendered preview, tags, and passages' "cited by"."""
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import router, transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -14,7 +15,7 @@ from sources.models import Passage, Source
 
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, MergeTagsForm, PassageAutocomplete
-from .models import Briefing, Citation, Tag, display_name
+from .models import Briefing, Citation, Tag, display_name, rendering_once
 
 Status = Citation.Status
 
@@ -184,10 +185,12 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # The inlines were saved after the briefing: render its footnotes from them.
-        form.instance.refresh_body_html()
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        # The briefing and each of its citations are saved one by one; render the body once, from all of them.
+        with transaction.atomic(using=router.db_for_write(self.model)), rendering_once():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="public", ordering="published_at")
     def public_state(self, briefing):

@@ -1,3 +1,6 @@
+import contextvars
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
@@ -15,6 +18,31 @@ from sources.models import Passage
 
 from . import quotes
 from .markdown import footnote_labels, render_body
+
+# Briefings whose stored HTML a rendering_once() block owes, by primary key; None outside such a block.
+_rendering_owed = contextvars.ContextVar("briefings_rendering_owed", default=None)
+
+
+@contextmanager
+def rendering_once():
+    """Render each briefing changed inside the block once, when the block ends, instead of at every save.
+
+    Saving a briefing with its citations, reverting it, or moving citations
+    changes one briefing many times; each change would otherwise render its
+    Markdown again. A block inside another adds to the outer one. When the
+    block raises, nothing is rendered: the transaction it runs in is undone.
+    """
+    if _rendering_owed.get() is not None:
+        yield
+        return
+    owed = {}
+    token = _rendering_owed.set(owed)
+    try:
+        yield
+    finally:
+        _rendering_owed.reset(token)
+    for briefing in owed.values():
+        briefing.refresh_body_html()
 
 
 def display_name(user):
@@ -206,13 +234,17 @@ class Briefing(models.Model):
             self.slug = self.unique_slug()
             if update_fields is not None:
                 update_fields = {*update_fields, "slug"}
-        if update_fields is None or "body" in update_fields:
+        owed = _rendering_owed.get()
+        body_changed = update_fields is None or "body" in update_fields
+        if body_changed and owed is None:
             self.body_html = self.render()
             if update_fields is not None:
                 update_fields = {*update_fields, "body_html"}
         if update_fields is not None:
             kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
+        if body_changed and owed is not None:
+            owed.setdefault(self.pk, self)
 
     def get_absolute_url(self):
         return reverse("public:detail", kwargs={"slug": self.slug})
@@ -317,10 +349,31 @@ class Briefing(models.Model):
         """Sanitised HTML of the body with its footnotes, from the saved citations unless given."""
         return render_body(self.body, self.cited_citations() if citations is None else citations)
 
-    def refresh_body_html(self):
+    def refresh_body_html(self, citations=None):
         """Render again and store the HTML, without touching anything else (no new updated_at)."""
-        self.body_html = self.render()
+        self.body_html = self.render(citations)
         Briefing.objects.filter(pk=self.pk).update(body_html=self.body_html)
+
+    def citations_changed(self):
+        """Render the footnotes again: now, or at the end of the surrounding ``rendering_once()`` block."""
+        owed = _rendering_owed.get()
+        if owed is None:
+            self.refresh_body_html()
+        else:
+            owed.setdefault(self.pk, self)
+
+    def current_body_html(self, citations=None):
+        """The HTML of the body and citations as they are now, rendered here only if a block still owes it.
+
+        ``citations``, when given, are the saved citations with their passages and sources.
+        """
+        owed = _rendering_owed.get()
+        if owed is None or self.pk not in owed:
+            return self.body_html
+        waiting = owed.pop(self.pk)
+        self.refresh_body_html(citations)
+        waiting.body_html = self.body_html
+        return self.body_html
 
 
 class Citation(models.Model):
@@ -383,7 +436,7 @@ class Citation(models.Model):
             self.checked_at = timezone.now()
         super().save(*args, **kwargs)
         self._saved_location = self.location()
-        self.briefing.refresh_body_html()
+        self.briefing.citations_changed()
 
     def clean(self):
         self.verify()
@@ -436,7 +489,7 @@ def refresh_after_citation_deleted(sender, instance, origin=None, **kwargs):
         return
     briefing = Briefing.objects.filter(pk=instance.briefing_id).first()
     if briefing is not None:
-        briefing.refresh_body_html()
+        briefing.citations_changed()
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from . import notifications, revisions
-from .models import Briefing, BriefingEvent, Citation, Correction, display_name
+from .models import Briefing, BriefingEvent, Citation, Correction, display_name, rendering_once
 
 Status = Briefing.Status
 Action = BriefingEvent.Action
@@ -430,7 +430,8 @@ def revert(briefing, user, revision):
     """Make an earlier revision the working copy again, as a new revision; history is kept."""
     if revision.briefing_id != briefing.pk:
         raise WorkflowError("That revision belongs to another briefing.")
-    with transaction.atomic():
+    # The restored body and citations are rendered once, for the new revision.
+    with transaction.atomic(), rendering_once():
         row = _lock(briefing)
         check_edit(row, user)
         revisions.restore(row, revision)

@@ -371,7 +371,6 @@ def write(source_file, now):
     source.text = source_file.text
     source.content_hash = content_hash
     source.updated_at = now
-    source.save()
     result = SourceResult(source.slug, "updated", len(source_file.passages), kinds)
     if passages_changed:
         created, retired = _write_passages(source, source_file.passages, now)
@@ -379,6 +378,8 @@ def write(source_file, now):
         for _receiver, outcome in source_text_changed.send(sender=Source, source=source, retired=retired):
             if outcome:
                 result.citations.update(outcome)
+    # Saved last, so whoever renders what cites the source on post_save does it once, from its final state.
+    source.save()
     return result
 
 

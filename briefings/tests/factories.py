@@ -1,6 +1,8 @@
 """Small factories for citation tests: sources with passages, briefings, and citations into them."""
 import hashlib
 import itertools
+from collections import Counter
+from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -62,3 +64,20 @@ def cite(briefing, passage, quote, label="a", **fields):
 def make_user(username="writer", **fields):
     fields.setdefault("is_staff", True)
     return get_user_model().objects.create_user(username=username, password="unused-in-tests", **fields)
+
+
+@contextmanager
+def counting_renders():
+    """Count how often each briefing's Markdown is rendered inside the block: a Counter by primary key."""
+    renders = Counter()
+    render = Briefing.render
+
+    def counted(briefing, *args, **kwargs):
+        renders[briefing.pk] += 1
+        return render(briefing, *args, **kwargs)
+
+    Briefing.render = counted
+    try:
+        yield renders
+    finally:
+        Briefing.render = render
