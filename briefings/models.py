@@ -376,15 +376,17 @@ class Briefing(models.Model):
         return self.body_html
 
 
-class Citation(models.Model):
-    """A footnote of a briefing: exact words of one source passage."""
+class CitationFields(models.Model):
+    """What a citation is, in a briefing's working copy (``Citation``) and in a revision (``RevisionCitation``).
+
+    A revision copies exactly these fields from the citations, and reverting copies them back.
+    """
 
     class Status(models.TextChoices):
         OK = "ok", "OK"
         REANCHORED = "reanchored", "Re-anchored"
         ORPHANED = "orphaned", "Orphaned"
 
-    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="citations")
     passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="citations")
     quote = models.TextField(help_text="The exact words, as they appear in the passage.")
     start = models.PositiveIntegerField(blank=True, help_text="Offset of the quote in the passage text.")
@@ -395,6 +397,18 @@ class Citation(models.Model):
     label = models.SlugField(max_length=40, help_text="Used in the body as [^label].")
     order = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OK, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"[^{self.label}] {self.quote[:60]}"
+
+
+class Citation(CitationFields):
+    """A footnote of a briefing: exact words of one source passage."""
+
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="citations")
     status_reason = models.TextField(blank=True, editable=False)
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Where a re-import moved the quote from (the new place is passage/start/end).
@@ -422,9 +436,6 @@ class Citation(models.Model):
                 name="citation_previous_location_complete",
             ),
         ]
-
-    def __str__(self):
-        return f"[^{self.label}] {self.quote[:60]}"
 
     def save(self, *args, **kwargs):
         """Verify the quote (raising ValidationError), store the exact words, and keep the body's HTML fresh."""
@@ -578,29 +589,18 @@ class RevisionTag(models.Model):
         return f"{self.revision} · {self.tag}"
 
 
-class RevisionCitation(models.Model):
+class RevisionCitation(CitationFields):
     """A citation as it stood in one revision; the published revision's rows are what readers follow."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="citations")
+    # The same field under its own reverse name: a passage's "citations" are the working copies'.
     passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="revision_citations")
-    quote = models.TextField()
-    start = models.PositiveIntegerField()
-    end = models.PositiveIntegerField()
-    prefix = models.CharField(max_length=64, blank=True)
-    suffix = models.CharField(max_length=64, blank=True)
-    note = models.TextField(blank=True)
-    label = models.SlugField(max_length=40)
-    order = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=12, choices=Citation.Status.choices, default=Citation.Status.OK)
 
     class Meta:
         ordering = ["revision", "order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["revision", "label"], name="revision_citation_unique_label"),
         ]
-
-    def __str__(self):
-        return f"[^{self.label}] {self.quote[:60]}"
 
 
 class BriefingEvent(AppendOnlyModel):

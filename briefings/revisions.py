@@ -14,11 +14,16 @@ from django.db import models
 from django.utils import timezone
 
 from .markdown import render_body
-from .models import Citation, Revision, RevisionCitation, RevisionTag, rendering_once
+from .models import Citation, CitationFields, Revision, RevisionCitation, RevisionTag, rendering_once
 
 # What a citation is, for comparing revisions. Its re-anchoring status is
 # recorded too but is not something an editor wrote.
 CITATION_FIELDS = ("label", "passage_id", "quote", "start", "end", "prefix", "suffix", "note", "order")
+
+
+def copied_citation_fields(citation):
+    """The values a revision keeps of a citation, or a revert brings back: the fields both share."""
+    return {field.attname: getattr(citation, field.attname) for field in CitationFields._meta.fields}
 
 
 def working_copy(briefing, citations=None, tags=None):
@@ -86,20 +91,7 @@ def snapshot(briefing, user, *, summary=""):
         summary=summary,
     )
     RevisionCitation.objects.bulk_create(
-        RevisionCitation(
-            revision=revision,
-            passage_id=citation.passage_id,
-            quote=citation.quote,
-            start=citation.start,
-            end=citation.end,
-            prefix=citation.prefix,
-            suffix=citation.suffix,
-            note=citation.note,
-            label=citation.label,
-            order=citation.order,
-            status=citation.status,
-        )
-        for citation in citations
+        RevisionCitation(revision=revision, **copied_citation_fields(citation)) for citation in citations
     )
     RevisionTag.objects.bulk_create(RevisionTag(revision=revision, tag=tag) for tag in tags)
     return revision, True
@@ -119,18 +111,8 @@ def restore(briefing, revision):
         briefing.save()
         briefing.citations.all().delete()
         for old in revision.citations.all():
-            Citation.objects.create(
-                briefing=briefing,
-                passage_id=old.passage_id,
-                quote=old.quote,
-                start=old.start,
-                end=old.end,
-                prefix=old.prefix,
-                suffix=old.suffix,
-                note=old.note,
-                label=old.label,
-                order=old.order,
-            )
+            # The status comes back too, but saving verifies the words again and decides it afresh.
+            Citation.objects.create(briefing=briefing, **copied_citation_fields(old))
         # The tag rows, not the recorded names: a tag merged or renamed since comes back as it is now.
         briefing.tags.set(list(revision.tags.all()))
 
