@@ -14,7 +14,7 @@ from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
 from .admin_workflow import WorkflowAdminMixin
-from .forms import BriefingForm, CitationForm, MergeTagsForm, PassageAutocomplete
+from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
 from .models import Briefing, Citation, Tag, display_name, rendering_once
 
 Status = Citation.Status
@@ -90,6 +90,7 @@ def describe_location(passage, start, end):
 class CitationInline(admin.StackedInline):
     model = Citation
     form = CitationForm
+    formset = CitationFormSet
     extra = 0
     autocomplete_fields = ["passage"]
     fieldsets = [

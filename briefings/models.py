@@ -2,7 +2,7 @@ import contextvars
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -186,11 +186,6 @@ class Briefing(models.Model):
 
     objects = BriefingQuerySet.as_manager()
 
-    # Labels of the citations a form is about to save together with the briefing
-    # (the admin's inlines); clean() checks the markers against them instead of
-    # the saved citations. None means "the citations in the database".
-    pending_citation_labels = None
-
     class Meta:
         ordering = ["-published_at", "-created_at"]
         constraints = [
@@ -259,10 +254,6 @@ class Briefing(models.Model):
                     f"sites link to it. Keep the slug “{saved}”.",
                     code="slug_fixed",
                 )
-        # Not tied to the body field: forms that leave the body out still show the problem.
-        problems = self.citation_problems()
-        if problems:
-            errors[NON_FIELD_ERRORS] = ValidationError(problems, code="citations")
         if errors:
             raise ValidationError(errors)
 
@@ -312,8 +303,6 @@ class Briefing(models.Model):
         return slug
 
     def citation_labels(self):
-        if self.pending_citation_labels is not None:
-            return list(self.pending_citation_labels)
         if self.pk is None:
             return []
         return list(self.citations.values_list("label", flat=True))
@@ -322,7 +311,8 @@ class Briefing(models.Model):
         """What keeps the body's footnote markers and the citations from matching one to one.
 
         Each problem names the marker without a citation or the citation no marker
-        uses. ``labels`` defaults to the pending labels, else the saved citations.
+        uses. ``labels`` are those of the citations about to be saved with the
+        body (the admin's inlines), by default the saved citations'.
         """
         labels = self.citation_labels() if labels is None else list(labels)
         markers = footnote_labels(self.body)

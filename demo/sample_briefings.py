@@ -227,11 +227,13 @@ def _load(sample, passages, users):
         briefing.authors.set(wanted)
         changed = True
 
-    briefing.pending_citation_labels = None
     try:
         briefing.full_clean()
     except ValidationError as error:
         raise SampleBriefingError(f"{sample.path}: {' '.join(error.messages)}") from None
+    problems = briefing.citation_problems()
+    if problems:
+        raise SampleBriefingError(f"{sample.path}: {' '.join(problems)}")
     if changed:
         briefing.refresh_body_html()
     return ("created" if created else "updated" if changed else "unchanged"), warnings
