@@ -9,11 +9,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-HEADING = "heading"
-PARAGRAPH = "paragraph"
-CAPTION = "caption"
-BOILERPLATE = "boilerplate"
-KINDS = (HEADING, PARAGRAPH, CAPTION, BOILERPLATE)
+from .models import Passage
+
+# What a passage is, as stored on Passage.kind.
+Kind = Passage.Kind
+KINDS = tuple(Kind.values)
+HEADING, PARAGRAPH, CAPTION, BOILERPLATE = Kind.HEADING, Kind.PARAGRAPH, Kind.CAPTION, Kind.BOILERPLATE
 
 # A heading is a short line that does not end a sentence.
 HEADING_MAX_WORDS = 12
