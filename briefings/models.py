@@ -10,11 +10,11 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from sources.models import Passage
+from sources.slugs import slug_base, unique_slug
 
 from . import quotes
 from .markdown import footnote_labels, render_body
@@ -293,14 +293,11 @@ class Briefing(models.Model):
 
     def unique_slug(self):
         """A slug made from the title that no other briefing uses yet."""
-        base = slugify(self.title)[:200].strip("-") or "briefing"
+        base = slug_base(self.title, fallback="briefing")
         taken = set(
             Briefing.objects.filter(slug__startswith=base).exclude(pk=self.pk).values_list("slug", flat=True)
         )
-        slug, number = base, 2
-        while slug in taken:
-            slug, number = f"{base}-{number}", number + 1
-        return slug
+        return unique_slug(base, taken)
 
     def citation_labels(self):
         if self.pk is None:

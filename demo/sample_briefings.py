@@ -37,6 +37,7 @@ from django.utils.text import slugify
 from briefings import quotes
 from briefings.models import Briefing, Citation
 from sources.models import Passage
+from sources.slugs import slug_base
 
 FRONT_MATTER = "+++"
 BRIEFING_KEYS = {"title", "slug", "dek", "tags", "authors", "citations"}
@@ -112,7 +113,7 @@ def read_sample(path):
     title = data.get("title", "").strip()
     if not title:
         fail("'title' is required", 1)
-    slug = data.get("slug", "").strip() or slugify(title)
+    slug = data.get("slug", "").strip() or slug_base(title)
     if slugify(slug) != slug:
         fail(f"'slug' must be a lowercase slug such as 'my-briefing', not {slug!r}", _line_of(text, "slug"))
     for key in ("tags", "authors"):

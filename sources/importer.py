@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from . import text as passage_text
 from .models import Passage, Source
 from .signals import source_text_changed
+from .slugs import slug_base
 
 MANIFEST_NAME = "sources.toml"
 SOURCE_SUFFIXES = {".txt"}
@@ -202,7 +203,7 @@ def derive_metadata(split_passages):
     heading = next((p.text for p in split_passages if p.kind == passage_text.HEADING), None)
     title = heading or ""
     basis = heading or split_passages[0].text
-    slug = slugify(" ".join(basis.split()[:10]))[:200].strip("-")
+    slug = slug_base(" ".join(basis.split()[:10]))
     return title, slug
 
 
