@@ -3,7 +3,7 @@ from django.db import IntegrityError, models, transaction
 from django.test import TestCase
 
 from briefings import revisions, workflow
-from briefings.models import Briefing, Citation, Tag
+from briefings.models import Briefing, Citation, Correction, Tag
 from sources.models import Passage
 
 from . import site_factories as site
@@ -289,3 +289,52 @@ class PublishedSlugTests(TestCase):
             with self.subTest(slug=briefing.slug):
                 briefing.slug = f"{briefing.slug}-2"
                 briefing.full_clean()
+
+
+class PublicRuleTests(TestCase):
+    """A loaded briefing answers "can readers see it?" exactly as the querysets select it."""
+
+    @classmethod
+    def setUpTestData(cls):
+        newsroom = site.Newsroom()
+        quote = [(site.passage(site.make_source(), 1), "signed a transit agreement")]
+        cls.briefings = {
+            "draft": newsroom.draft(quote),
+            "live": newsroom.published(quote),
+            "scheduled": newsroom.scheduled(quote),
+            "retracted": newsroom.retracted(quote),
+        }
+
+    def test_row_rules_agree_with_the_querysets(self):
+        """Lists, feeds and single pages never disagree on whether a briefing is public, scheduled or live."""
+        rules = [
+            ("is_public", Briefing.objects.public_pages()),
+            ("is_scheduled", Briefing.objects.scheduled()),
+            ("is_published", Briefing.objects.published()),
+        ]
+        for name, briefing in self.briefings.items():
+            briefing = Briefing.objects.get(pk=briefing.pk)
+            for method, queryset in rules:
+                with self.subTest(briefing=name, rule=method):
+                    self.assertEqual(getattr(briefing, method)(), queryset.filter(pk=briefing.pk).exists())
+
+    def test_scheduled_briefing_becomes_public_when_its_time_comes(self):
+        """A scheduled briefing is public from its publication time on, with no worker involved."""
+        briefing = Briefing.objects.get(pk=self.briefings["scheduled"].pk)
+        later = briefing.published_at
+        self.assertEqual((briefing.is_public(later), briefing.is_scheduled(later)), (True, False))
+        self.assertTrue(Briefing.objects.published(later).filter(pk=briefing.pk).exists())
+
+    def test_corrections_are_public_with_their_briefings_page(self):
+        """A retraction notice stays public with the retracted briefing's page."""
+        retracted = self.briefings["retracted"]
+        self.assertEqual(
+            list(Correction.objects.public().values_list("briefing", flat=True)), [retracted.pk]
+        )
+
+    def test_last_public_change_falls_back_to_publication(self):
+        """A briefing never updated since publication was last changed when it was published."""
+        live = Briefing.objects.get(pk=self.briefings["live"].pk)
+        retracted = Briefing.objects.get(pk=self.briefings["retracted"].pk)
+        self.assertEqual(live.last_public_change, live.published_at)
+        self.assertGreater(retracted.last_public_change, retracted.published_at)
