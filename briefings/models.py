@@ -485,6 +485,8 @@ def refresh_after_citation_deleted(sender, instance, origin=None, **kwargs):
     """A removed citation leaves the body's footnotes; skipped when its briefing goes too."""
     if isinstance(origin, Briefing) or (isinstance(origin, models.QuerySet) and origin.model is Briefing):
         return
+    if instance.briefing_id in (_rendering_owed.get() or {}):
+        return  # already due to be rendered at the end of the block
     briefing = Briefing.objects.filter(pk=instance.briefing_id).first()
     if briefing is not None:
         briefing.citations_changed()
