@@ -1,6 +1,7 @@
 """Admin for writing briefings: citation inlines, a rendered preview, tags, and passages' "cited by"."""
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import router, transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -12,10 +13,9 @@ from django.utils.safestring import mark_safe
 from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
-from . import workflow
 from .admin_workflow import WorkflowAdminMixin
-from .forms import BriefingForm, CitationForm, MergeTagsForm, PassageAutocomplete
-from .models import Briefing, Citation, Tag
+from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
+from .models import Briefing, Citation, Tag, display_name, rendering_once
 
 Status = Citation.Status
 
@@ -60,7 +60,7 @@ class PublicSiteListFilter(admin.SimpleListFilter):
         if self.value() == "retracted":
             return queryset.public_pages().filter(status=Briefing.Status.RETRACTED)
         if self.value() == "no":
-            return queryset.filter(published_revision__isnull=True)
+            return queryset.unpublished()
         return queryset
 
 
@@ -90,6 +90,7 @@ def describe_location(passage, start, end):
 class CitationInline(admin.StackedInline):
     model = Citation
     form = CitationForm
+    formset = CitationFormSet
     extra = 0
     autocomplete_fields = ["passage"]
     fieldsets = [
@@ -185,26 +186,28 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # The inlines were saved after the briefing: render its footnotes from them.
-        form.instance.refresh_body_html()
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        # The briefing and each of its citations are saved one by one; render the body once, from all of them.
+        with transaction.atomic(using=router.db_for_write(self.model)), rendering_once():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="public", ordering="published_at")
     def public_state(self, briefing):
         """What readers see of the briefing, from the row alone (its status describes the working copy)."""
         if briefing.published_revision_id is None:
             return "—"
-        if briefing.status == Briefing.Status.RETRACTED:
+        if briefing.is_retracted:
             return "retracted"
         when = timezone.localtime(briefing.published_at)
-        if workflow.is_scheduled(briefing):
+        if briefing.is_scheduled():
             return f"scheduled for {date_format(when, 'DATETIME_FORMAT')}"
         return f"live since {date_format(when, 'DATE_FORMAT')}"
 
     @admin.display(description="authors")
     def author_names(self, briefing):
-        return ", ".join(user.get_full_name() or user.get_username() for user in briefing.authors.all())
+        return ", ".join(display_name(user) for user in briefing.authors.all())
 
     @admin.display(description="tags")
     def tag_names(self, briefing):

@@ -82,7 +82,7 @@ class PublishForm(TransitionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if workflow.is_public(self.briefing):
+        if self.briefing.is_public():
             del self.fields["at"]
         else:
             del self.fields["correction"]
@@ -333,8 +333,8 @@ class WorkflowAdminMixin:
         return {
             "steps": steps,
             "version": briefing.version,
-            "is_public": workflow.is_public(briefing),
-            "is_scheduled": workflow.is_scheduled(briefing),
+            "is_public": briefing.is_public(),
+            "is_scheduled": briefing.is_scheduled(),
             "request_for_changes": workflow.latest_request_for_changes(briefing),
             "may_share_preview": self._may_share_preview(request, briefing),
         }

@@ -1,6 +1,7 @@
 """Forms for writing briefings and their citations (used by the admin)."""
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.forms.models import BaseInlineFormSet
 
 from .models import Briefing, Citation, Tag
 
@@ -8,37 +9,29 @@ from .models import Briefing, Citation, Tag
 class BriefingForm(forms.ModelForm):
     """A briefing edited together with its citations (the admin's inline formset)."""
 
-    # Prefix of the citation formset posted with this form.
-    citation_prefix = "citations"
-
     class Meta:
         model = Briefing
         fields = ["title", "slug", "dek", "body", "authors", "tags"]
         widgets = {"body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField briefing-body"})}
 
-    def clean(self):
-        cleaned_data = super().clean()
-        # The model checks footnote markers against the citations this same
-        # request is saving, not against the ones saved before it.
-        self.instance.pending_citation_labels = self.submitted_citation_labels()
-        return cleaned_data
 
-    def submitted_citation_labels(self):
-        """Labels of the citations posted with this form that are kept, or None when none were posted."""
-        total = self.data.get(f"{self.citation_prefix}-TOTAL_FORMS")
-        if total is None:
-            return None
-        try:
-            total = int(total)
-        except ValueError:
-            return None
-        labels = []
-        for index in range(total):
-            row = f"{self.citation_prefix}-{index}"
-            label = (self.data.get(f"{row}-label") or "").strip()
-            if label and not self.data.get(f"{row}-DELETE"):
-                labels.append(label)
-        return labels
+class CitationFormSet(BaseInlineFormSet):
+    """A briefing's citations, checked together against the body posted with them.
+
+    Every footnote marker needs a citation and every citation a marker: the
+    rows kept in this save count, not the citations saved before it.
+    """
+
+    def clean(self):
+        super().clean()
+        labels = [
+            form.cleaned_data["label"]
+            for form in self.forms
+            if form.cleaned_data.get("label") and not (self.can_delete and self._should_delete_form(form))
+        ]
+        problems = self.instance.citation_problems(labels)
+        if problems:
+            raise forms.ValidationError(problems, code="citations")
 
 
 class PassageAutocomplete(AutocompleteSelect):

@@ -1,5 +1,8 @@
+import contextvars
+from contextlib import contextmanager
+
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -7,14 +10,44 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from sources.models import Passage
+from sources.slugs import slug_base, unique_slug
 
 from . import quotes
 from .markdown import footnote_labels, render_body
+
+# Briefings whose stored HTML a rendering_once() block owes, by primary key; None outside such a block.
+_rendering_owed = contextvars.ContextVar("briefings_rendering_owed", default=None)
+
+
+@contextmanager
+def rendering_once():
+    """Render each briefing changed inside the block once, when the block ends, instead of at every save.
+
+    Saving a briefing with its citations, reverting it, or moving citations
+    changes one briefing many times; each change would otherwise render its
+    Markdown again. A block inside another adds to the outer one. When the
+    block raises, nothing is rendered: the transaction it runs in is undone.
+    """
+    if _rendering_owed.get() is not None:
+        yield
+        return
+    owed = {}
+    token = _rendering_owed.set(owed)
+    try:
+        yield
+    finally:
+        _rendering_owed.reset(token)
+    for briefing in owed.values():
+        briefing.refresh_body_html()
+
+
+def display_name(user):
+    """How a person is named to readers and colleagues: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
 
 
 class Tag(TagBase):
@@ -90,6 +123,10 @@ class BriefingQuerySet(models.QuerySet):
         """Briefings published for a time that has not come yet: readers cannot see them so far."""
         return self.filter(published_revision__isnull=False, published_at__gt=now or timezone.now())
 
+    def unpublished(self):
+        """Briefings with no published revision: neither public nor scheduled."""
+        return self.filter(published_revision__isnull=True)
+
     def with_publication_record(self):
         """Annotate ``ever_published``: a publication is recorded, so ``has_been_published()`` needs no query."""
         published = BriefingEvent.objects.filter(briefing=models.OuterRef("pk"), action=BriefingEvent.Action.PUBLISHED)
@@ -149,11 +186,6 @@ class Briefing(models.Model):
 
     objects = BriefingQuerySet.as_manager()
 
-    # Labels of the citations a form is about to save together with the briefing
-    # (the admin's inlines); clean() checks the markers against them instead of
-    # the saved citations. None means "the citations in the database".
-    pending_citation_labels = None
-
     class Meta:
         ordering = ["-published_at", "-created_at"]
         constraints = [
@@ -197,13 +229,17 @@ class Briefing(models.Model):
             self.slug = self.unique_slug()
             if update_fields is not None:
                 update_fields = {*update_fields, "slug"}
-        if update_fields is None or "body" in update_fields:
+        owed = _rendering_owed.get()
+        body_changed = update_fields is None or "body" in update_fields
+        if body_changed and owed is None:
             self.body_html = self.render()
             if update_fields is not None:
                 update_fields = {*update_fields, "body_html"}
         if update_fields is not None:
             kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
+        if body_changed and owed is not None:
+            owed.setdefault(self.pk, self)
 
     def get_absolute_url(self):
         return reverse("public:detail", kwargs={"slug": self.slug})
@@ -218,12 +254,31 @@ class Briefing(models.Model):
                     f"sites link to it. Keep the slug “{saved}”.",
                     code="slug_fixed",
                 )
-        # Not tied to the body field: forms that leave the body out still show the problem.
-        problems = self.citation_problems()
-        if problems:
-            errors[NON_FIELD_ERRORS] = ValidationError(problems, code="citations")
         if errors:
             raise ValidationError(errors)
+
+    # The same rules as BriefingQuerySet.public_pages(), .scheduled() and .published(), for one loaded row.
+
+    def is_public(self, now=None):
+        """Readers can see the briefing (or its retraction notice) now."""
+        return self.published_revision_id is not None and self.published_at <= (now or timezone.now())
+
+    def is_scheduled(self, now=None):
+        """A revision is published for a time that has not come yet."""
+        return self.published_revision_id is not None and self.published_at > (now or timezone.now())
+
+    def is_published(self, now=None):
+        """Readers find the briefing in lists, feeds and search now: public and not retracted."""
+        return self.is_public(now) and not self.is_retracted
+
+    @property
+    def is_retracted(self):
+        return self.status == self.Status.RETRACTED
+
+    @property
+    def last_public_change(self):
+        """When what readers see of the briefing last changed: its publication, or a later update."""
+        return self.public_updated_at or self.published_at
 
     def has_been_published(self):
         """Readers have been given this briefing's address: it has a published revision, or once had one."""
@@ -238,18 +293,13 @@ class Briefing(models.Model):
 
     def unique_slug(self):
         """A slug made from the title that no other briefing uses yet."""
-        base = slugify(self.title)[:200].strip("-") or "briefing"
+        base = slug_base(self.title, fallback="briefing")
         taken = set(
             Briefing.objects.filter(slug__startswith=base).exclude(pk=self.pk).values_list("slug", flat=True)
         )
-        slug, number = base, 2
-        while slug in taken:
-            slug, number = f"{base}-{number}", number + 1
-        return slug
+        return unique_slug(base, taken)
 
     def citation_labels(self):
-        if self.pending_citation_labels is not None:
-            return list(self.pending_citation_labels)
         if self.pk is None:
             return []
         return list(self.citations.values_list("label", flat=True))
@@ -258,7 +308,8 @@ class Briefing(models.Model):
         """What keeps the body's footnote markers and the citations from matching one to one.
 
         Each problem names the marker without a citation or the citation no marker
-        uses. ``labels`` defaults to the pending labels, else the saved citations.
+        uses. ``labels`` are those of the citations about to be saved with the
+        body (the admin's inlines), by default the saved citations'.
         """
         labels = self.citation_labels() if labels is None else list(labels)
         markers = footnote_labels(self.body)
@@ -285,21 +336,44 @@ class Briefing(models.Model):
         """Sanitised HTML of the body with its footnotes, from the saved citations unless given."""
         return render_body(self.body, self.cited_citations() if citations is None else citations)
 
-    def refresh_body_html(self):
+    def refresh_body_html(self, citations=None):
         """Render again and store the HTML, without touching anything else (no new updated_at)."""
-        self.body_html = self.render()
+        self.body_html = self.render(citations)
         Briefing.objects.filter(pk=self.pk).update(body_html=self.body_html)
 
+    def citations_changed(self):
+        """Render the footnotes again: now, or at the end of the surrounding ``rendering_once()`` block."""
+        owed = _rendering_owed.get()
+        if owed is None:
+            self.refresh_body_html()
+        else:
+            owed.setdefault(self.pk, self)
 
-class Citation(models.Model):
-    """A footnote of a briefing: exact words of one source passage."""
+    def current_body_html(self, citations=None):
+        """The HTML of the body and citations as they are now, rendered here only if a block still owes it.
+
+        ``citations``, when given, are the saved citations with their passages and sources.
+        """
+        owed = _rendering_owed.get()
+        if owed is None or self.pk not in owed:
+            return self.body_html
+        waiting = owed.pop(self.pk)
+        self.refresh_body_html(citations)
+        waiting.body_html = self.body_html
+        return self.body_html
+
+
+class CitationFields(models.Model):
+    """What a citation is, in a briefing's working copy (``Citation``) and in a revision (``RevisionCitation``).
+
+    A revision copies exactly these fields from the citations, and reverting copies them back.
+    """
 
     class Status(models.TextChoices):
         OK = "ok", "OK"
         REANCHORED = "reanchored", "Re-anchored"
         ORPHANED = "orphaned", "Orphaned"
 
-    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="citations")
     passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="citations")
     quote = models.TextField(help_text="The exact words, as they appear in the passage.")
     start = models.PositiveIntegerField(blank=True, help_text="Offset of the quote in the passage text.")
@@ -310,6 +384,18 @@ class Citation(models.Model):
     label = models.SlugField(max_length=40, help_text="Used in the body as [^label].")
     order = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OK, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"[^{self.label}] {self.quote[:60]}"
+
+
+class Citation(CitationFields):
+    """A footnote of a briefing: exact words of one source passage."""
+
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="citations")
     status_reason = models.TextField(blank=True, editable=False)
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Where a re-import moved the quote from (the new place is passage/start/end).
@@ -338,9 +424,6 @@ class Citation(models.Model):
             ),
         ]
 
-    def __str__(self):
-        return f"[^{self.label}] {self.quote[:60]}"
-
     def save(self, *args, **kwargs):
         """Verify the quote (raising ValidationError), store the exact words, and keep the body's HTML fresh."""
         self.verify()
@@ -351,7 +434,7 @@ class Citation(models.Model):
             self.checked_at = timezone.now()
         super().save(*args, **kwargs)
         self._saved_location = self.location()
-        self.briefing.refresh_body_html()
+        self.briefing.citations_changed()
 
     def clean(self):
         self.verify()
@@ -402,9 +485,11 @@ def refresh_after_citation_deleted(sender, instance, origin=None, **kwargs):
     """A removed citation leaves the body's footnotes; skipped when its briefing goes too."""
     if isinstance(origin, Briefing) or (isinstance(origin, models.QuerySet) and origin.model is Briefing):
         return
+    if instance.briefing_id in (_rendering_owed.get() or {}):
+        return  # already due to be rendered at the end of the block
     briefing = Briefing.objects.filter(pk=instance.briefing_id).first()
     if briefing is not None:
-        briefing.refresh_body_html()
+        briefing.citations_changed()
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -493,29 +578,18 @@ class RevisionTag(models.Model):
         return f"{self.revision} · {self.tag}"
 
 
-class RevisionCitation(models.Model):
+class RevisionCitation(CitationFields):
     """A citation as it stood in one revision; the published revision's rows are what readers follow."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="citations")
+    # The same field under its own reverse name: a passage's "citations" are the working copies'.
     passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="revision_citations")
-    quote = models.TextField()
-    start = models.PositiveIntegerField()
-    end = models.PositiveIntegerField()
-    prefix = models.CharField(max_length=64, blank=True)
-    suffix = models.CharField(max_length=64, blank=True)
-    note = models.TextField(blank=True)
-    label = models.SlugField(max_length=40)
-    order = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=12, choices=Citation.Status.choices, default=Citation.Status.OK)
 
     class Meta:
         ordering = ["revision", "order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["revision", "label"], name="revision_citation_unique_label"),
         ]
-
-    def __str__(self):
-        return f"[^{self.label}] {self.quote[:60]}"
 
 
 class BriefingEvent(AppendOnlyModel):
@@ -570,9 +644,7 @@ class CorrectionQuerySet(models.QuerySet):
     def public(self, now=None):
         """Corrections and retraction notices readers see: those of briefings that have a public page."""
         now = now or timezone.now()
-        return self.filter(
-            briefing__published_revision__isnull=False, briefing__published_at__lte=now, created_at__lte=now
-        )
+        return self.filter(briefing__in=Briefing.objects.public_pages(now), created_at__lte=now)
 
 
 class Correction(models.Model):

@@ -15,6 +15,8 @@ from django.core.mail import send_mass_mail
 from django.urls import reverse
 from django.utils import timezone
 
+from .models import display_name
+
 EDITOR_GROUP = "Editor"
 
 _state = threading.local()
@@ -63,14 +65,10 @@ def _send(subject, body, recipients):
     return send_mass_mail(messages, fail_silently=False)
 
 
-def _name(user):
-    return user.get_full_name() or user.get_username()
-
-
 def submitted(briefing, actor):
     """Tell editors (other than the briefing's authors) that a briefing waits for review."""
     body = (
-        f"{_name(actor)} submitted \"{briefing.title}\" for review.\n\n"
+        f"{display_name(actor)} submitted \"{briefing.title}\" for review.\n\n"
         f"Review it here: {admin_link(briefing)}\n"
     )
     return _send(f"Review requested: {briefing.title}", body, _addresses(_editors(briefing), actor))
@@ -79,7 +77,7 @@ def submitted(briefing, actor):
 def changes_requested(briefing, actor, comment):
     """Tell the authors what the reviewer wants changed."""
     body = (
-        f"{_name(actor)} asked for changes to \"{briefing.title}\":\n\n{comment}\n\n"
+        f"{display_name(actor)} asked for changes to \"{briefing.title}\":\n\n{comment}\n\n"
         f"Edit it here: {admin_link(briefing)}\n"
     )
     return _send(f"Changes requested: {briefing.title}", body, _addresses(_authors(briefing), actor))
@@ -87,7 +85,7 @@ def changes_requested(briefing, actor, comment):
 
 def approved(briefing, actor):
     """Tell the authors their briefing passed review."""
-    body = f"{_name(actor)} approved \"{briefing.title}\".\n\n{admin_link(briefing)}\n"
+    body = f"{display_name(actor)} approved \"{briefing.title}\".\n\n{admin_link(briefing)}\n"
     return _send(f"Approved: {briefing.title}", body, _addresses(_authors(briefing), actor))
 
 
@@ -96,9 +94,9 @@ def published(briefing, actor):
     when = timezone.localtime(briefing.published_at)
     if briefing.published_at > timezone.now():
         subject = f"Scheduled: {briefing.title}"
-        first = f"{_name(actor)} scheduled \"{briefing.title}\" to be published on {when:%Y-%m-%d at %H:%M %Z}."
+        first = f"{display_name(actor)} scheduled \"{briefing.title}\" to be published on {when:%Y-%m-%d at %H:%M %Z}."
     else:
         subject = f"Published: {briefing.title}"
-        first = f"{_name(actor)} published \"{briefing.title}\"."
+        first = f"{display_name(actor)} published \"{briefing.title}\"."
     body = f"{first}\n\n{admin_link(briefing)}\n"
     return _send(subject, body, _addresses(_authors(briefing), actor))

@@ -11,8 +11,9 @@ When ``import_sources`` changes a source, every citation into it is checked:
   passage and is never deleted nor pointed at different words; the reason
   names the closest words of the new version when they are similar.
 
-Briefings citing the source are rendered again, since paragraph numbers and
-links may have changed.
+The importer saves the source after its citations moved; the briefings
+citing it are rendered again then (``refresh_on_source_saved``), once, since
+paragraph numbers, links and the source's title may have changed.
 """
 from collections import Counter
 
@@ -142,7 +143,6 @@ def reanchor_source(source, now=None):
             outcomes[outcome] += 1
     # Written in bulk, without Citation.save(): an orphan must stay orphaned, not be verified again.
     Citation.objects.bulk_update(citations, UPDATED_FIELDS, batch_size=500)
-    refresh_briefings_citing(source)
     return outcomes
 
 
@@ -160,6 +160,6 @@ def reanchor_on_reimport(sender, source, retired=(), **kwargs):
 
 
 def refresh_on_source_saved(sender, instance, created, **kwargs):
-    """A source's title shows in footnotes, so citing briefings are rendered again when it changes."""
+    """A source's title and passages show in footnotes, so citing briefings are rendered again when it is saved."""
     if not created:
         refresh_briefings_citing(instance)

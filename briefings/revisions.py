@@ -14,11 +14,16 @@ from django.db import models
 from django.utils import timezone
 
 from .markdown import render_body
-from .models import Citation, Revision, RevisionCitation, RevisionTag
+from .models import Citation, CitationFields, Revision, RevisionCitation, RevisionTag, rendering_once
 
 # What a citation is, for comparing revisions. Its re-anchoring status is
 # recorded too but is not something an editor wrote.
 CITATION_FIELDS = ("label", "passage_id", "quote", "start", "end", "prefix", "suffix", "note", "order")
+
+
+def copied_citation_fields(citation):
+    """The values a revision keeps of a citation, or a revert brings back: the fields both share."""
+    return {field.attname: getattr(citation, field.attname) for field in CitationFields._meta.fields}
 
 
 def working_copy(briefing, citations=None, tags=None):
@@ -79,27 +84,14 @@ def snapshot(briefing, user, *, summary=""):
         title=briefing.title,
         dek=briefing.dek,
         body=briefing.body,
-        # Rendered from the citations just read: the stored HTML may predate the inlines saved with it.
-        body_html=briefing.render(citations),
+        # The stored HTML, unless the inlines saved with the briefing are still to be rendered into it.
+        body_html=briefing.current_body_html(citations),
         tag_names=sorted((tag.name for tag in tags), key=str.casefold),
         author=user,
         summary=summary,
     )
     RevisionCitation.objects.bulk_create(
-        RevisionCitation(
-            revision=revision,
-            passage_id=citation.passage_id,
-            quote=citation.quote,
-            start=citation.start,
-            end=citation.end,
-            prefix=citation.prefix,
-            suffix=citation.suffix,
-            note=citation.note,
-            label=citation.label,
-            order=citation.order,
-            status=citation.status,
-        )
-        for citation in citations
+        RevisionCitation(revision=revision, **copied_citation_fields(citation)) for citation in citations
     )
     RevisionTag.objects.bulk_create(RevisionTag(revision=revision, tag=tag) for tag in tags)
     return revision, True
@@ -112,26 +104,17 @@ def restore(briefing, revision):
     (``workflow.revert`` does both). Citations are verified again on save, so
     a revision quoting words that no longer exist in a source cannot come back.
     """
-    briefing.title = revision.title
-    briefing.dek = revision.dek
-    briefing.body = revision.body
-    briefing.save()
-    briefing.citations.all().delete()
-    for old in revision.citations.all():
-        Citation.objects.create(
-            briefing=briefing,
-            passage_id=old.passage_id,
-            quote=old.quote,
-            start=old.start,
-            end=old.end,
-            prefix=old.prefix,
-            suffix=old.suffix,
-            note=old.note,
-            label=old.label,
-            order=old.order,
-        )
-    # The tag rows, not the recorded names: a tag merged or renamed since comes back as it is now.
-    briefing.tags.set(list(revision.tags.all()))
+    with rendering_once():
+        briefing.title = revision.title
+        briefing.dek = revision.dek
+        briefing.body = revision.body
+        briefing.save()
+        briefing.citations.all().delete()
+        for old in revision.citations.all():
+            # The status comes back too, but saving verifies the words again and decides it afresh.
+            Citation.objects.create(briefing=briefing, **copied_citation_fields(old))
+        # The tag rows, not the recorded names: a tag merged or renamed since comes back as it is now.
+        briefing.tags.set(list(revision.tags.all()))
 
 
 # Published revisions after a source is imported again ---------------------
@@ -156,31 +139,34 @@ def _render_published(revision):
     return render_body(revision.body, citations)
 
 
-def refresh_published(source, *, reanchor_citations, now=None):
-    """Keep published revisions citing ``source`` true to it after a re-import or a change of title.
+def _published_citing(source):
+    return Revision.objects.filter(published_as__isnull=False, citations__passage__source=source).distinct()
 
-    With ``reanchor_citations`` their citations follow their words exactly as
-    working copies' citations do (``reanchor.check_citation``); then their HTML
-    is rendered again so footnote numbers, paragraph links and source titles
-    are current. The words of a revision never change. Returns how many
-    revisions were rendered again.
+
+def reanchor_published(source, now=None):
+    """Make published revisions' citations into ``source`` follow their words, as working copies' citations do.
+
+    The words of a revision never change, only where they sit (``reanchor.check_citation``).
     """
     from .reanchor import check_citation
 
-    revisions = list(
-        Revision.objects.filter(published_as__isnull=False, citations__passage__source=source).distinct()
+    now = now or timezone.now()
+    passages = list(source.passages.citable().order_by("ordinal"))
+    rows = list(
+        RevisionCitation.objects.filter(revision__in=_published_citing(source), passage__source=source)
+        .select_related("passage")
     )
-    if not revisions:
-        return 0
-    if reanchor_citations:
-        now = now or timezone.now()
-        passages = list(source.passages.citable().order_by("ordinal"))
-        rows = list(
-            RevisionCitation.objects.filter(revision__in=revisions, passage__source=source).select_related("passage")
-        )
-        for row in rows:
-            check_citation(row, passages, now)
-        RevisionCitation.objects.bulk_update(rows, LOCATION_FIELDS, batch_size=500)
+    for row in rows:
+        check_citation(row, passages, now)
+    RevisionCitation.objects.bulk_update(rows, LOCATION_FIELDS, batch_size=500)
+
+
+def refresh_published(source):
+    """Render published revisions citing ``source`` again: footnote numbers, paragraph links and titles.
+
+    Returns how many revisions were rendered again.
+    """
+    revisions = list(_published_citing(source))
     for revision in revisions:
         # Revisions are append-only for their content; only links to where the words sit are rewritten.
         models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=_render_published(revision))
@@ -189,13 +175,16 @@ def refresh_published(source, *, reanchor_citations, now=None):
 
 def follow_reimport(sender, source, **kwargs):
     """Receiver of ``sources.signals.source_text_changed``: published revisions follow their words too."""
-    refresh_published(source, reanchor_citations=True)
+    reanchor_published(source)
 
 
 def follow_source_saved(sender, instance, created, **kwargs):
-    """A source's title appears in footnotes, so published revisions citing it are rendered again."""
+    """A source's title and passages appear in footnotes, so published revisions citing it are rendered again.
+
+    The importer saves a re-imported source after its citations moved, so this renders them once, in place.
+    """
     if not created:
-        refresh_published(instance, reanchor_citations=False)
+        refresh_published(instance)
 
 
 # Differences --------------------------------------------------------------

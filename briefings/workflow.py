@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from . import notifications, revisions
-from .models import Briefing, BriefingEvent, Citation, Correction
+from .models import Briefing, BriefingEvent, Citation, Correction, display_name, rendering_once
 
 Status = Briefing.Status
 Action = BriefingEvent.Action
@@ -42,7 +42,7 @@ class StaleVersion(WorkflowError):
         self.actor, self.when = last_change(briefing)
         self.version = briefing.version
         if self.actor is not None:
-            who = self.actor.get_full_name() or self.actor.get_username()
+            who = display_name(self.actor)
             when = date_format(timezone.localtime(self.when), "DATETIME_FORMAT")
             message = (
                 f"{who} saved a newer version of this briefing on {when}. "
@@ -54,18 +54,6 @@ class StaleVersion(WorkflowError):
 
 
 # Facts the rules depend on ---------------------------------------------------
-
-
-def is_public(briefing, now=None):
-    """Readers can see the briefing (or its retraction notice) now."""
-    now = now or timezone.now()
-    return briefing.published_revision_id is not None and briefing.published_at <= now
-
-
-def is_scheduled(briefing, now=None):
-    """A revision is published for a time that has not come yet."""
-    now = now or timezone.now()
-    return briefing.published_revision_id is not None and briefing.published_at > now
 
 
 def is_author(briefing, user):
@@ -155,7 +143,7 @@ def check_edit(briefing, user):
     _require(user, "change_briefing", "edit briefings")
     if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
         raise PermissionDenied("You can only edit briefings you are an author of.")
-    if briefing.status == Status.RETRACTED:
+    if briefing.is_retracted:
         raise WorkflowError("A retracted briefing cannot be edited.")
 
 
@@ -193,23 +181,23 @@ def check_publish(briefing, user):
 
 def check_unpublish(briefing, user):
     _require(user, "publish_briefing", "cancel a scheduled publication")
-    if briefing.status == Status.RETRACTED or not is_scheduled(briefing):
+    if briefing.is_retracted or not briefing.is_scheduled():
         raise WorkflowError("Only a briefing scheduled for later can be taken off the schedule; retract a public one.")
 
 
 def check_retract(briefing, user):
     _require(user, "retract_briefing", "retract briefings")
-    if briefing.status == Status.RETRACTED:
+    if briefing.is_retracted:
         raise WorkflowError("This briefing is already retracted.")
-    if not is_public(briefing):
+    if not briefing.is_public():
         raise WorkflowError("Only a briefing readers can see can be retracted; this one is not public.")
 
 
 def check_correct(briefing, user):
     _require(user, "correct_briefing", "add corrections")
-    if briefing.status == Status.RETRACTED:
+    if briefing.is_retracted:
         raise WorkflowError("A retracted briefing cannot be corrected.")
-    if not is_public(briefing):
+    if not briefing.is_public():
         raise WorkflowError("Only a briefing readers can see takes a public correction.")
 
 
@@ -334,7 +322,7 @@ def publish(briefing, user, *, at=None, correction=None, minor=False):
         revision = revisions.latest_revision(row)
         fields = {"published_revision": revision}
         comment = ""
-        if is_public(row, now):
+        if row.is_public(now):
             if at is not None:
                 raise WorkflowError("A briefing readers can already see is updated at once; it cannot be scheduled.")
             correction = (correction or "").strip()
@@ -442,7 +430,8 @@ def revert(briefing, user, revision):
     """Make an earlier revision the working copy again, as a new revision; history is kept."""
     if revision.briefing_id != briefing.pk:
         raise WorkflowError("That revision belongs to another briefing.")
-    with transaction.atomic():
+    # The restored body and citations are rendered once, for the new revision.
+    with transaction.atomic(), rendering_once():
         row = _lock(briefing)
         check_edit(row, user)
         revisions.restore(row, revision)

@@ -37,6 +37,7 @@ from django.utils.text import slugify
 from briefings import quotes
 from briefings.models import Briefing, Citation
 from sources.models import Passage
+from sources.slugs import slug_base
 
 FRONT_MATTER = "+++"
 BRIEFING_KEYS = {"title", "slug", "dek", "tags", "authors", "citations"}
@@ -112,7 +113,7 @@ def read_sample(path):
     title = data.get("title", "").strip()
     if not title:
         fail("'title' is required", 1)
-    slug = data.get("slug", "").strip() or slugify(title)
+    slug = data.get("slug", "").strip() or slug_base(title)
     if slugify(slug) != slug:
         fail(f"'slug' must be a lowercase slug such as 'my-briefing', not {slug!r}", _line_of(text, "slug"))
     for key in ("tags", "authors"):
@@ -227,11 +228,13 @@ def _load(sample, passages, users):
         briefing.authors.set(wanted)
         changed = True
 
-    briefing.pending_citation_labels = None
     try:
         briefing.full_clean()
     except ValidationError as error:
         raise SampleBriefingError(f"{sample.path}: {' '.join(error.messages)}") from None
+    problems = briefing.citation_problems()
+    if problems:
+        raise SampleBriefingError(f"{sample.path}: {' '.join(problems)}")
     if changed:
         briefing.refresh_body_html()
     return ("created" if created else "updated" if changed else "unchanged"), warnings

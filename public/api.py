@@ -18,6 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from briefings.models import display_name
+
 from . import queries
 from .filters import BriefingFilter
 
@@ -27,7 +29,7 @@ ANNOTATION_CONTENT_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/an
 
 
 def _person(user):
-    return {"username": user.get_username(), "name": user.get_full_name() or user.get_username()}
+    return {"username": user.get_username(), "name": display_name(user)}
 
 
 def _summary(request, briefing):
@@ -39,7 +41,7 @@ def _summary(request, briefing):
         "title": revision.title,
         "dek": revision.dek,
         "published_at": briefing.published_at.isoformat(),
-        "updated_at": (briefing.public_updated_at or briefing.published_at).isoformat(),
+        "updated_at": briefing.last_public_change.isoformat(),
         "authors": [_person(user) for user in briefing.authors.all()],
         "tags": [{"name": tag.name, "slug": tag.slug} for tag in revision.tags.all()],
     }
@@ -109,7 +111,7 @@ def briefing_detail(request, slug):
     corrections = list(briefing.corrections.all())
     data = _summary(request, briefing)
     data.update(
-        retracted=briefing.status == briefing.Status.RETRACTED,
+        retracted=briefing.is_retracted,
         body_html=revision.body_html,
         citations=[_citation(request, citation) for citation in revision.citations.all()],
         corrections=[
@@ -131,9 +133,9 @@ def annotation(request, briefing, citation):
         "type": "Annotation",
         "motivation": "quoting",
         "created": briefing.published_at.isoformat(),
-        "modified": (briefing.public_updated_at or briefing.published_at).isoformat(),
-        "creator": [{"type": "Person", "nickname": user.get_username(), "name": user.get_full_name() or
-                     user.get_username()} for user in briefing.authors.all()],
+        "modified": briefing.last_public_change.isoformat(),
+        "creator": [{"type": "Person", "nickname": user.get_username(), "name": display_name(user)}
+                    for user in briefing.authors.all()],
         "body": [{"type": "SpecificResource", "source": briefing_url, "purpose": "linking"}],
         "target": {
             "type": "SpecificResource",

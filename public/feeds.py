@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from django.utils.html import escape
 
+from briefings.models import display_name
+
 from . import queries
 from .filters import BriefingFilter
 
@@ -137,10 +139,10 @@ class BriefingFeed(Feed):
         return briefing.published_at
 
     def item_updateddate(self, briefing):
-        return briefing.public_updated_at or briefing.published_at
+        return briefing.last_public_change
 
     def item_author_name(self, briefing):
-        names = [user.get_full_name() or user.get_username() for user in briefing.authors.all()]
+        names = [display_name(user) for user in briefing.authors.all()]
         return ", ".join(names) or None
 
     def item_categories(self, briefing):

@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 
-from briefings.models import Briefing, RevisionCitation
+from briefings.models import Briefing, RevisionCitation, display_name
 
 from . import queries, search
 
@@ -47,7 +47,7 @@ class SourceChoiceField(django_filters.fields.ModelChoiceField):
 
 class AuthorChoiceField(django_filters.fields.ModelChoiceField):
     def label_from_instance(self, user):
-        return user.get_full_name() or user.get_username()
+        return display_name(user)
 
 
 class SourceFilter(django_filters.ModelChoiceFilter):

@@ -1,11 +1,13 @@
 """What machines read about a public briefing: schema.org JSON-LD, and where a quote sits in its passage."""
 from django.conf import settings
 
+from briefings.models import display_name
+
 from .templatetags.public_site import site_url
 
 
 def person(user):
-    return {"@type": "Person", "name": user.get_full_name() or user.get_username()}
+    return {"@type": "Person", "name": display_name(user)}
 
 
 def cited_work(citation, site):
@@ -37,7 +39,7 @@ def article(request, briefing, *, authors, tags, citations, corrections):
         "headline": revision.title,
         "description": revision.dek,
         "datePublished": briefing.published_at.isoformat(),
-        "dateModified": (briefing.public_updated_at or briefing.published_at).isoformat(),
+        "dateModified": briefing.last_public_change.isoformat(),
         "author": [person(user) for user in authors],
         "keywords": [tag.name for tag in tags],
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": root},
@@ -53,7 +55,7 @@ def article(request, briefing, *, authors, tags, citations, corrections):
             for correction in corrections
         ],
     }
-    if briefing.status == briefing.Status.RETRACTED:
+    if briefing.is_retracted:
         data["creativeWorkStatus"] = "Retracted"
     return data
 

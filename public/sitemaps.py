@@ -18,7 +18,7 @@ class BriefingSitemap(Sitemap):
         return published.only("slug", "published_at", "public_updated_at").order_by("-published_at", "-pk")
 
     def lastmod(self, briefing):
-        return briefing.public_updated_at or briefing.published_at
+        return briefing.last_public_change
 
 
 class TagSitemap(Sitemap):

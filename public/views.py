@@ -76,7 +76,7 @@ class BriefingDetailView(DetailView):
             citations=queries.page_citations(briefing.published_revision),
             corrections=[c for c in corrections if c.kind == c.Kind.CORRECTION],
             retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
-            is_retracted=briefing.status == briefing.Status.RETRACTED,
+            is_retracted=briefing.is_retracted,
         )
         context["structured_data"] = metadata.article(
             self.request,

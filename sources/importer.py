@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from . import text as passage_text
 from .models import Passage, Source
 from .signals import source_text_changed
+from .slugs import slug_base
 
 MANIFEST_NAME = "sources.toml"
 SOURCE_SUFFIXES = {".txt"}
@@ -199,10 +200,10 @@ def read_manifest(path):
 
 def derive_metadata(split_passages):
     """Title and slug from the text itself, for files the manifest does not know."""
-    heading = next((p.text for p in split_passages if p.kind == passage_text.HEADING), None)
+    heading = next((p.text for p in split_passages if p.kind == passage_text.Kind.HEADING), None)
     title = heading or ""
     basis = heading or split_passages[0].text
-    slug = slugify(" ".join(basis.split()[:10]))[:200].strip("-")
+    slug = slug_base(" ".join(basis.split()[:10]))
     return title, slug
 
 
@@ -371,7 +372,6 @@ def write(source_file, now):
     source.text = source_file.text
     source.content_hash = content_hash
     source.updated_at = now
-    source.save()
     result = SourceResult(source.slug, "updated", len(source_file.passages), kinds)
     if passages_changed:
         created, retired = _write_passages(source, source_file.passages, now)
@@ -379,6 +379,8 @@ def write(source_file, now):
         for _receiver, outcome in source_text_changed.send(sender=Source, source=source, retired=retired):
             if outcome:
                 result.citations.update(outcome)
+    # Saved last, so whoever renders what cites the source on post_save does it once, from its final state.
+    source.save()
     return result
 
 

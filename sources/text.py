@@ -9,11 +9,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-HEADING = "heading"
-PARAGRAPH = "paragraph"
-CAPTION = "caption"
-BOILERPLATE = "boilerplate"
-KINDS = (HEADING, PARAGRAPH, CAPTION, BOILERPLATE)
+from .models import Passage
+
+# What a passage is, as stored on Passage.kind.
+Kind = Passage.Kind
+KINDS = tuple(Kind.values)
 
 # A heading is a short line that does not end a sentence.
 HEADING_MAX_WORDS = 12
@@ -61,7 +61,7 @@ class SplitPassage:
 
     @property
     def citable(self):
-        return self.kind != BOILERPLATE
+        return self.kind != Kind.BOILERPLATE
 
     @property
     def content_hash(self):
@@ -130,13 +130,13 @@ def split(text, kind_overrides=None):
         if TEASER_BLOCK_START.match(content):
             in_teaser_block = True
         if in_teaser_block or is_boilerplate(content):
-            kind = BOILERPLATE
+            kind = Kind.BOILERPLATE
         elif repeats > 1:
-            kind = CAPTION
+            kind = Kind.CAPTION
         elif is_heading(content):
-            kind = HEADING
+            kind = Kind.HEADING
         else:
-            kind = PARAGRAPH
+            kind = Kind.PARAGRAPH
         for prefix, override in kind_overrides or ():
             if content.startswith(prefix):
                 kind = override

@@ -6,6 +6,8 @@ correct), so the tests see exactly the rows editors and readers would.
 import datetime
 import hashlib
 import itertools
+from collections import Counter
+from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -213,3 +215,20 @@ class Newsroom:
     def corrected(self, briefing, note="An earlier version gave the wrong date for the signing."):
         workflow.correct(briefing, self.editor, note=note)
         return briefing
+
+
+@contextmanager
+def counting_renders():
+    """Count how often each briefing's Markdown is rendered inside the block: a Counter by primary key."""
+    renders = Counter()
+    render = Briefing.render
+
+    def counted(briefing, *args, **kwargs):
+        renders[briefing.pk] += 1
+        return render(briefing, *args, **kwargs)
+
+    Briefing.render = counted
+    try:
+        yield renders
+    finally:
+        Briefing.render = render

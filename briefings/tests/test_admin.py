@@ -8,7 +8,7 @@ from briefings import workflow
 from briefings.models import Briefing, Citation, Tag
 from sources.models import Passage, Source
 
-from .factories import Newsroom, cite, make_briefing, make_source, passage
+from .factories import Newsroom, cite, counting_renders, make_briefing, make_source, passage
 from .html_forms import form_data
 
 PARAGRAPHS = [
@@ -145,6 +145,54 @@ class CreateWithInlinesTests(AdminTestCase):
         response = self.client.post(change_url(briefing), data)
         self.assertEqual(response.status_code, 302)
         self.assertIn("a transit agreement on Monday</q>", Briefing.objects.get(pk=briefing.pk).body_html)
+
+
+class RenderingOnSaveTests(AdminTestCase):
+    """Saving a briefing with many citations renders its Markdown once, however many rows the form saves."""
+
+    def test_creating_with_many_citations_renders_once(self):
+        """Creating a briefing with thirty citations stores its footnotes from a single rendering."""
+        labels = [f"c{number}" for number in range(30)]
+        rows = [
+            {"label": label, "order": str(number), "passage": str(self.signed.pk),
+             "quote": "signed a transit agreement", "note": ""}
+            for number, label in enumerate(labels)
+        ]
+        with counting_renders() as renders:
+            response = self.add_briefing(" ".join(f"Claim.[^{label}]" for label in labels), rows)
+        self.assertEqual(response.status_code, 302)
+        briefing = Briefing.objects.get()
+        self.assertEqual(renders, {briefing.pk: 1})
+        self.assertIn('id="fn-30"', briefing.body_html)
+        self.assertEqual(briefing.revisions.get().body_html, briefing.body_html)
+
+    def test_changing_many_citations_renders_once(self):
+        """Editing every citation of a briefing in one save renders it once, with the new quotes."""
+        labels = [f"c{number}" for number in range(30)]
+        briefing = make_briefing(body=" ".join(f"Claim.[^{label}]" for label in labels), title="Existing")
+        for label in labels:
+            cite(briefing, self.signed, "signed a transit agreement", label=label)
+        data = form_data(self.client.get(change_url(briefing)).content.decode(), "briefing_form")
+        for index in range(30):
+            data[f"citations-{index}-quote"] = ["a transit agreement on Monday"]
+        with counting_renders() as renders:
+            response = self.client.post(change_url(briefing), data)
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(renders, {briefing.pk: 1})
+        self.assertEqual(Briefing.objects.get(pk=briefing.pk).body_html.count("a transit agreement on Monday</q>"), 30)
+
+    def test_saving_without_changes_renders_once(self):
+        """Saving the form unchanged still leaves one rendering, and no new revision."""
+        briefing = make_briefing(body="Signed.[^signed]", title="Existing")
+        cite(briefing, self.signed, "signed a transit agreement", label="signed")
+        self.client.post(change_url(briefing), form_data(self.client.get(change_url(briefing)).content.decode(),
+                                                         "briefing_form"))
+        data = form_data(self.client.get(change_url(briefing)).content.decode(), "briefing_form")
+        with counting_renders() as renders:
+            response = self.client.post(change_url(briefing), data)
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(renders, {briefing.pk: 1})
+        self.assertEqual(briefing.revisions.count(), 1)
 
 
 class ChangeFormTests(AdminTestCase):

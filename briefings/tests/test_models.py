@@ -3,7 +3,7 @@ from django.db import IntegrityError, models, transaction
 from django.test import TestCase
 
 from briefings import revisions, workflow
-from briefings.models import Briefing, Citation, Tag
+from briefings.models import Briefing, Citation, Correction, Tag
 from sources.models import Passage
 
 from .factories import Newsroom, cite, make_briefing, make_source, passage
@@ -131,40 +131,39 @@ class MarkerMatchTests(TestCase):
         cls.paragraph = passage(make_source(PARAGRAPH), 1)
 
     def test_matching_markers_and_citations_are_valid(self):
-        """A body whose markers all resolve and whose citations are all used passes validation."""
+        """A body whose markers all resolve and whose citations are all used has no citation problem."""
         briefing = make_briefing(body="Gas may come from Baku.[^gas]")
         cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         briefing.full_clean()
         self.assertEqual(briefing.citation_problems(), [])
 
     def test_unknown_marker_is_named(self):
-        """A marker without a citation fails validation with an error naming the marker."""
+        """A marker without a citation is one problem, naming the marker."""
         briefing = make_briefing(body="Gas may come from Baku.[^gas] And more.[^oil]")
         cite(briefing, self.paragraph, "it could fill the gap", label="gas")
-        with self.assertRaises(ValidationError) as raised:
-            briefing.full_clean()
-        self.assertEqual(len(raised.exception.messages), 1)
-        self.assertIn("[^oil]", raised.exception.messages[0])
+        problems = briefing.citation_problems()
+        self.assertEqual(len(problems), 1)
+        self.assertIn("[^oil]", problems[0])
 
     def test_unused_citation_is_named(self):
-        """A citation no marker uses fails validation with an error naming the citation."""
+        """A citation no marker uses is a problem naming the citation."""
         briefing = make_briefing(body="Gas may come from Baku.[^gas]")
         cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         cite(briefing, self.paragraph, "transiting Azerbaijani gas across", label="transit")
-        with self.assertRaises(ValidationError) as raised:
-            briefing.full_clean()
-        self.assertIn("“transit”", raised.exception.messages[0])
+        problems = briefing.citation_problems()
+        self.assertEqual(len(problems), 1)
+        self.assertIn("“transit”", problems[0])
 
     def test_markers_in_code_are_not_markers(self):
         """A marker shown as code in the body needs no citation."""
         briefing = make_briefing(body="Write `[^label]` to cite.")
         self.assertEqual(briefing.citation_problems(), [])
 
-    def test_pending_labels_replace_saved_citations(self):
-        """A form saving citations with the briefing has its markers checked against those citations."""
+    def test_labels_about_to_be_saved_replace_saved_citations(self):
+        """Citations a form saves with the body are what its markers are checked against."""
         briefing = make_briefing(body="Gas.[^new]")
-        briefing.pending_citation_labels = ["new"]
-        briefing.full_clean()
+        self.assertEqual(briefing.citation_problems(labels=["new"]), [])
+        self.assertEqual(len(briefing.citation_problems()), 1)
 
 
 class RenderingOnSaveTests(TestCase):
@@ -289,3 +288,52 @@ class PublishedSlugTests(TestCase):
             with self.subTest(slug=briefing.slug):
                 briefing.slug = f"{briefing.slug}-2"
                 briefing.full_clean()
+
+
+class PublicRuleTests(TestCase):
+    """A loaded briefing answers "can readers see it?" exactly as the querysets select it."""
+
+    @classmethod
+    def setUpTestData(cls):
+        newsroom = Newsroom()
+        quote = [(passage(make_source(), 1), "signed a transit agreement")]
+        cls.briefings = {
+            "draft": newsroom.draft(quote),
+            "live": newsroom.published(quote),
+            "scheduled": newsroom.scheduled(quote),
+            "retracted": newsroom.retracted(quote),
+        }
+
+    def test_row_rules_agree_with_the_querysets(self):
+        """Lists, feeds and single pages never disagree on whether a briefing is public, scheduled or live."""
+        rules = [
+            ("is_public", Briefing.objects.public_pages()),
+            ("is_scheduled", Briefing.objects.scheduled()),
+            ("is_published", Briefing.objects.published()),
+        ]
+        for name, briefing in self.briefings.items():
+            briefing = Briefing.objects.get(pk=briefing.pk)
+            for method, queryset in rules:
+                with self.subTest(briefing=name, rule=method):
+                    self.assertEqual(getattr(briefing, method)(), queryset.filter(pk=briefing.pk).exists())
+
+    def test_scheduled_briefing_becomes_public_when_its_time_comes(self):
+        """A scheduled briefing is public from its publication time on, with no worker involved."""
+        briefing = Briefing.objects.get(pk=self.briefings["scheduled"].pk)
+        later = briefing.published_at
+        self.assertEqual((briefing.is_public(later), briefing.is_scheduled(later)), (True, False))
+        self.assertTrue(Briefing.objects.published(later).filter(pk=briefing.pk).exists())
+
+    def test_corrections_are_public_with_their_briefings_page(self):
+        """A retraction notice stays public with the retracted briefing's page."""
+        retracted = self.briefings["retracted"]
+        self.assertEqual(
+            list(Correction.objects.public().values_list("briefing", flat=True)), [retracted.pk]
+        )
+
+    def test_last_public_change_falls_back_to_publication(self):
+        """A briefing never updated since publication was last changed when it was published."""
+        live = Briefing.objects.get(pk=self.briefings["live"].pk)
+        retracted = Briefing.objects.get(pk=self.briefings["retracted"].pk)
+        self.assertEqual(live.last_public_change, live.published_at)
+        self.assertGreater(retracted.last_public_change, retracted.published_at)

@@ -8,7 +8,7 @@ from sources.importer import import_sources
 from sources.models import Passage
 from sources.tests.factories import TemporaryFolder
 
-from .factories import cite, make_briefing
+from .factories import cite, counting_renders, make_briefing
 
 Status = Citation.Status
 
@@ -69,6 +69,17 @@ class ReanchorTests(TestCase):
         self.assertEqual((after.previous_start, after.previous_end), (self.signed.start, self.signed.end))
         self.assertTrue(after.previous_passage.retired)
         self.assertEqual(results[0].citations["reanchored"], 1)
+
+    def test_reimport_renders_each_citing_briefing_once_after_passages_changed(self):
+        """A re-import renders every briefing citing the source once, with links to where its words are now."""
+        other = make_briefing(body="Freight.[^freight]")
+        passages = {p.ordinal: p for p in Passage.objects.current().filter(source__slug="transit-deal")}
+        cite(other, passages[3], "rail freight between Russia and Iran", label="freight")
+        edited = ORIGINAL.replace("transit deal\n", "transit deal\n\nA new first paragraph.\n")
+        with counting_renders() as renders:
+            self.import_text(edited)
+        self.assertEqual(renders, {self.briefing.pk: 1, other.pk: 1})
+        self.assertIn("#p-4", Briefing.objects.get(pk=other.pk).body_html)
 
     def test_passage_moved_down_keeps_the_citation_ok(self):
         """A paragraph that only moves keeps its citations, and the footnote link follows its new number."""

@@ -29,6 +29,17 @@ class SnapshotTests(TestCase):
             [("a", self.passage.pk, "signed a transit agreement")],
         )
 
+    def test_snapshot_keeps_every_field_of_a_citation(self):
+        """A revision's citation holds the same words, place, context, note, label, order and status as the citation."""
+        briefing = make_briefing(self.analyst, self.passage, cite=False, body="Signed.[^a]")
+        citation = cite(briefing, self.passage, order=3)
+        Citation.objects.filter(pk=citation.pk).update(note="Ministry statement.", status=Citation.Status.REANCHORED)
+        revision = workflow.record_edit(fresh(briefing), self.analyst)
+        shared = ["passage", "quote", "start", "end", "prefix", "suffix", "note", "label", "order", "status"]
+        self.assertEqual(
+            list(revision.citations.values(*shared)), list(Citation.objects.filter(pk=citation.pk).values(*shared))
+        )
+
     def test_unchanged_save_adds_no_revision(self):
         """Saving without changes does not clutter the history."""
         briefing = make_briefing(self.analyst, self.passage)

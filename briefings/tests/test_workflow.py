@@ -10,7 +10,7 @@ from briefings import revisions, workflow
 from briefings.models import Briefing, BriefingEvent, Citation, Correction
 from briefings.workflow import WorkflowError
 
-from .factories import cite, fresh, make_briefing, make_passage, make_user, published, reviewed
+from .factories import cite, counting_renders, fresh, make_briefing, make_passage, make_user, published, reviewed
 
 Status = Briefing.Status
 Action = BriefingEvent.Action
@@ -322,6 +322,52 @@ class TransitionTests(TestCase):
         workflow.submit(briefing, self.analyst)
         self.assertEqual(workflow.available_actions(briefing, self.editor), ["request_changes", "approve"])
         self.assertEqual(workflow.available_actions(briefing, self.analyst), [])
+
+
+
+class RenderingTests(TestCase):
+    """Workflow steps reuse the stored HTML: only a step that rewrites the body renders it, once."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.analyst = make_user("analyst", "Analyst")
+        cls.editor = make_user("editor", "Editor")
+        cls.passage = make_passage()
+
+    def test_review_and_publication_render_nothing(self):
+        """Submitting, reviewing, publishing, correcting and retracting keep the HTML rendered on save."""
+        briefing = make_briefing(self.analyst, self.passage)
+        with counting_renders() as renders:
+            workflow.submit(briefing, self.analyst)
+            workflow.request_changes(briefing, self.editor, comment="Cite the ministry too.")
+            workflow.submit(briefing, self.analyst)
+            workflow.approve(briefing, self.editor)
+            workflow.publish(briefing, self.editor)
+            workflow.correct(briefing, self.editor, note="The agreement was signed on Monday.")
+            workflow.retract(briefing, self.editor, reason="The agreement was never signed.")
+        self.assertEqual(renders, {})
+        briefing = fresh(briefing)
+        self.assertIn('id="fn-1"', briefing.published_revision.body_html)
+        self.assertEqual(briefing.published_revision.body_html, briefing.body_html)
+
+    def test_revert_renders_once(self):
+        """Reverting to a revision with many citations renders the restored body once, for the new revision."""
+        labels = [f"c{number}" for number in range(20)]
+        briefing = make_briefing(
+            self.analyst, body=" ".join(f"Claim.[^{label}]" for label in labels), cite=False
+        )
+        for order, label in enumerate(labels):
+            cite(briefing, self.passage, label=label, order=order)
+        cited = workflow.record_edit(briefing, self.analyst)
+        briefing.body = "Rewritten.[^c0]"
+        briefing.save()
+        briefing.citations.exclude(label="c0").delete()
+        workflow.record_edit(briefing, self.analyst)
+        with counting_renders() as renders:
+            new = workflow.revert(briefing, self.analyst, cited)
+        self.assertEqual(renders, {briefing.pk: 1})
+        self.assertIn('id="fn-20"', new.body_html)
+        self.assertEqual(fresh(briefing).body_html, new.body_html)
 
 
 class PublishedEditingTests(TestCase):

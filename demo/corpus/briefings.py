@@ -11,9 +11,7 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
-from django.utils.text import slugify
-
-from briefings import quotes
+from briefings import quotes, revisions
 from briefings.markdown import render_body
 from briefings.models import (
     Briefing,
@@ -25,6 +23,7 @@ from briefings.models import (
     RevisionTag,
     TaggedBriefing,
 )
+from sources.slugs import slug_base, unique_slug
 
 from .plan import BATCH, BENCHMARK_CITATIONS, BENCHMARK_SLUG, PUBLIC_STATES, STATE_SHARES
 from .sources import CorpusPassage
@@ -33,14 +32,6 @@ from .text import briefing_body, headline, quote_in, sentence
 Status = Briefing.Status
 Action = BriefingEvent.Action
 
-# What a revision freezes of a citation: every field its RevisionCitation shares with the Citation.
-FROZEN_CITATION_FIELDS = [
-    field.attname
-    for field in RevisionCitation._meta.concrete_fields
-    if not field.primary_key
-    and field.name != "revision"
-    and field.name in {shared.name for shared in Citation._meta.concrete_fields}
-]
 
 
 @dataclass(frozen=True)
@@ -131,10 +122,7 @@ class BriefingWriter:
             progress.advance(len(chunk))
 
     def unique_slug(self, title, wanted=None):
-        base = wanted or slugify(title)[:200].strip("-") or "briefing"
-        slug, number = base, 2
-        while slug in self.taken_slugs:
-            slug, number = f"{base}-{number}", number + 1
+        slug = unique_slug(wanted or slug_base(title, "briefing"), self.taken_slugs)
         self.taken_slugs.add(slug)
         return slug
 
@@ -264,8 +252,7 @@ class BriefingWriter:
         )
         RevisionCitation.objects.bulk_create(
             (
-                RevisionCitation(revision=story.revision, **{name: getattr(citation, name)
-                                                             for name in FROZEN_CITATION_FIELDS})
+                RevisionCitation(revision=story.revision, **revisions.copied_citation_fields(citation))
                 for story in stories
                 for citation in story.citations
             ),

@@ -4,10 +4,9 @@ import itertools
 import random
 from dataclasses import dataclass
 
-from django.utils.text import slugify
-
 from sources import text as passage_text
 from sources.models import Passage, Source
+from sources.slugs import slug_base, unique_slug
 
 from .plan import BATCH, ORIGIN_PREFIX
 from .text import article_lines, headline
@@ -69,10 +68,7 @@ def write_sources(plan, as_of, words, summary, progress):
     for index in range(plan.sources):
         lines = article_lines(rng, words, plan.passages_per_source, planted)
         text = "\n".join(lines) + "\n"
-        base = slugify(" ".join(lines[0].split()[:10]))[:200].strip("-") or "article"
-        slug, number = base, 2
-        while slug in taken:
-            slug, number = f"{base}-{number}", number + 1
+        slug = unique_slug(slug_base(" ".join(lines[0].split()[:10]), "article"), taken)
         taken.add(slug)
         imported = as_of - datetime.timedelta(days=rng.randint(30, 2000), minutes=rng.randint(0, 1440))
         source = Source(
@@ -104,7 +100,7 @@ def write_sources(plan, as_of, words, summary, progress):
                 content_hash=piece.content_hash,
             )
             batch_passages.append(passage)
-            if piece.kind == passage_text.PARAGRAPH and len(piece.text.split()) >= 4:
+            if piece.kind == passage_text.Kind.PARAGRAPH and len(piece.text.split()) >= 4:
                 batch_citable.append((passage, index, link))
         if len(batch_passages) >= 5000 or index == plan.sources - 1:
             Source.objects.bulk_create(batch_sources, batch_size=BATCH)

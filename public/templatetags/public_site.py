@@ -9,9 +9,11 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from briefings.models import display_name
 from public.search import MARK_END, MARK_START
 
 register = template.Library()
+register.filter("display_name", display_name)
 
 # Markdown punctuation that means nothing in a one-line excerpt of a body.
 FOOTNOTE_MARKER = re.compile(r"\[\^[^\]\s]+\]")
@@ -44,11 +46,6 @@ def jsonld(data):
 def machine_time(value):
     """A datetime attribute value: to the second, with its offset (HTML allows at most three decimals)."""
     return value.isoformat(timespec="seconds") if value else ""
-
-
-@register.filter
-def display_name(user):
-    return user.get_full_name() or user.get_username()
 
 
 @lru_cache(maxsize=4096)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from briefings.models import Briefing, Citation
+from briefings.models import Citation
 
 Status = Citation.Status
 
@@ -21,9 +21,7 @@ def stored_words_problem(citation):
 
 def is_published(briefing):
     """Public or scheduled: readers see (or are about to see) a published revision of it."""
-    if briefing.status == Briefing.Status.RETRACTED:
-        return False
-    return briefing.status == Briefing.Status.PUBLISHED or briefing.published_revision_id is not None
+    return (briefing.is_public() or briefing.is_scheduled()) and not briefing.is_retracted
 
 
 class Command(BaseCommand):
@@ -38,7 +36,7 @@ class Command(BaseCommand):
             Citation.objects.select_related("briefing", "passage")
             .only(
                 "label", "quote", "start", "end", "status", "status_reason",
-                "briefing__slug", "briefing__status", "briefing__published_revision_id",
+                "briefing__slug", "briefing__status", "briefing__published_revision_id", "briefing__published_at",
                 "passage__text", "passage__retired", "passage__citable",
             )
             .order_by("briefing__slug", "order", "pk")
