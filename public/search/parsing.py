@@ -43,7 +43,9 @@ class Query:
 
     @classmethod
     def of(cls, text):
-        return cls(text or "", parse(text))
+        # No database takes a NUL inside a text (PostgreSQL refuses it outright), and no word contains one.
+        text = (text or "").replace("\x00", " ")
+        return cls(text, parse(text))
 
     @property
     def required_terms(self):
