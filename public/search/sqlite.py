@@ -3,7 +3,7 @@
 ``bm25()`` ranks with the same weights as the other backends and
 ``snippet()`` cuts the snippets, both inside the page's one query.
 """
-from django.db.models import FloatField, TextField
+from django.db.models import Expression, FloatField, Subquery, TextField
 from django.db.models.expressions import RawSQL
 
 from .base import SearchBackend
@@ -33,22 +33,49 @@ def matching_rowids(corpus, query):
     return RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [fts5_expression(query.groups)])
 
 
-def bm25_rank(queryset, corpus, query):
+class Bm25Rank(Expression):
     """The row's ``bm25()``, negated so that higher is better, as on every backend.
 
     bm25() counts each term's matches across the whole index before it scores a
     row; in a subquery run once per row it would count again for every row. So
-    the scores of all matches are computed once (``LIMIT -1`` keeps SQLite from
-    folding that select into the per-row one) and each row looks its own up.
+    the candidates are scored in one pass (``LIMIT -1`` keeps SQLite from folding
+    that select into the per-row one; ``+rowid`` keeps the candidates a check on
+    each match, not a new search per candidate) and each row looks its score up.
     """
-    fts = corpus.index_table
-    weights = "".join(f", {weight}" for weight in corpus.index_weights)
-    return RawSQL(
-        f"(SELECT scored.score FROM (SELECT rowid AS id, -bm25({fts}{weights}) AS score FROM {fts} "
-        f"WHERE {fts} MATCH %s LIMIT -1) AS scored WHERE scored.id = {index_key(queryset, corpus)})",
-        [fts5_expression(query.groups)],
-        output_field=FloatField(),
-    )
+
+    output_field = FloatField()
+
+    def __init__(self, candidate_keys, key, index_table, weights, match):
+        super().__init__()
+        self.candidate_keys, self.key = candidate_keys, key
+        self.index_table, self.weights, self.match = index_table, weights, match
+
+    @classmethod
+    def of(cls, candidates, corpus, query):
+        candidate_keys = Subquery(candidates.order_by().values(corpus.index_key))
+        return cls(
+            candidate_keys,
+            index_key(candidates, corpus),
+            corpus.index_table,
+            corpus.index_weights,
+            fts5_expression(query.groups),
+        )
+
+    def get_source_expressions(self):
+        return [self.candidate_keys]
+
+    def set_source_expressions(self, expressions):
+        (self.candidate_keys,) = expressions
+
+    def as_sql(self, compiler, db_connection):
+        candidates_sql, candidates_params = compiler.compile(self.candidate_keys)
+        fts = self.index_table
+        weights = "".join(f", {weight}" for weight in self.weights)
+        sql = (
+            f"(SELECT scored.score FROM (SELECT rowid AS id, -bm25({fts}{weights}) AS score FROM {fts} "
+            f"WHERE {fts} MATCH %s AND +rowid IN {candidates_sql} LIMIT -1) AS scored WHERE scored.id = {self.key})"
+        )
+        return sql, [self.match, *candidates_params]
 
 
 def snippet(queryset, corpus, query):
@@ -68,7 +95,7 @@ class Fts5Backend(SearchBackend):
 
     def rank(self, candidates, corpus, query):
         return candidates.annotate(
-            search_rank=bm25_rank(candidates, corpus, query), search_snippet=snippet(candidates, corpus, query)
+            search_rank=Bm25Rank.of(candidates, corpus, query), search_snippet=snippet(candidates, corpus, query)
         )
 
     def newest(self, queryset, matching, corpus, limit):
