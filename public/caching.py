@@ -235,18 +235,21 @@ def _cache_call(method, *args):
 
 
 def keep_only(request, params):
-    """Cut the request's query string down to ``params``, before the view, the cache or the ETag sees it."""
-    if not request.GET:
+    """Cut the request's query string down to ``params``, before the view, the cache or the ETag sees it.
+
+    The kept parameters are written back in one spelling, so ``?q=a%20b`` and
+    ``?q=a+b&`` share a cache entry and an ETag too.
+    """
+    if not request.META.get("QUERY_STRING"):
         return
     kept = QueryDict(mutable=True)
     for name, values in request.GET.lists():
         if name in params:
             kept.setlist(name, values)
-    if len(kept) == len(request.GET):
-        return
-    kept._mutable = False
-    request.GET = kept
-    request.META["QUERY_STRING"] = kept.urlencode()
+    query_string = kept.urlencode()
+    if query_string != request.META["QUERY_STRING"]:
+        request.GET = QueryDict(query_string)
+        request.META["QUERY_STRING"] = query_string
 
 
 def _address(request):
@@ -263,7 +266,12 @@ def _last_modified(request, *args, **kwargs):
 
 
 def _from_page_cache(view):
-    """The view's 200 answers, kept under the public state's version and the full address."""
+    """The view's 200 answers, kept under the public state's version and the full address.
+
+    The view's own headers are kept with the content (a feed's or the
+    sitemap's Last-Modified, the sitemap's X-Robots-Tag, every Content-Type),
+    so a cached answer is the same answer.
+    """
 
     @wraps(view)
     def cached_view(request, *args, **kwargs):
@@ -271,13 +279,13 @@ def _from_page_cache(view):
         key = f"{PAGE_KEY_PREFIX}:{request.public_state.version}:{address}"
         cached = _cache_call(cache.get, key)
         if cached is not None:
-            content, content_type = cached
-            return HttpResponse(content, content_type=content_type)
+            content, headers = cached
+            return HttpResponse(content, headers=headers)
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response.render()
         if response.status_code == 200 and not response.streaming:
-            _cache_call(cache.set, key, (response.content, response["Content-Type"]), page_cache_seconds())
+            _cache_call(cache.set, key, (response.content, dict(response.headers)), page_cache_seconds())
         return response
 
     return cached_view

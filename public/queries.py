@@ -181,6 +181,15 @@ def cited_sources(now=None):
     return Source.objects.filter(pk__in=quoted).only(*SOURCE_CHOICE_COLUMNS).order_by("title", "slug")
 
 
+def source_list():
+    """Every imported source article, by title, with how many passages it has: the sources page."""
+    return (
+        Source.objects.with_passage_count()
+        .only("slug", "title", "publisher", "published_on", "opening")
+        .order_by("title", "slug")
+    )
+
+
 def public_authors(now=None):
     """People with a byline on at least one published briefing."""
     # One probe per person (any one published briefing of theirs) rather than a pass over every byline.
@@ -262,10 +271,6 @@ def citation_to_highlight(source, cite, now=None):
         briefing_url=published.revision.briefing.get_absolute_url(),
         briefing_title=published.revision.title,
     )
-
-
-def passages_of(source):
-    return source.passages.current().order_by("ordinal")
 
 
 def public_corrections(now=None):

@@ -97,11 +97,7 @@ class SourceListView(ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return (
-            Source.objects.with_passage_count()
-            .only("slug", "title", "publisher", "published_on", "opening")
-            .order_by("title", "slug")
-        )
+        return queries.source_list()
 
 
 class SourceDetailView(DetailView):

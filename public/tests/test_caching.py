@@ -1,9 +1,11 @@
 import datetime
+import threading
 
 import time_machine
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 from django.utils.http import http_date
@@ -280,8 +282,8 @@ class SharedVersionTests(TransactionTestCase):
         cache.clear()
 
     def version_seen_by_another_process(self):
-        caching._uncounted = 0  # a process that made none of these changes
-        return caching.public_state().version
+        # A thread that made none of these changes and remembers nothing: what another process would read.
+        return in_another_thread(lambda: caching.public_state().version)
 
     def test_a_committed_change_gives_every_process_a_new_version(self):
         newsroom = Newsroom()
@@ -319,6 +321,60 @@ class SharedVersionTests(TransactionTestCase):
                     cursor.execute(f"UPDATE {PublicChange._meta.db_table} SET generation = generation + 1")
         finally:
             other.close()
+
+
+def in_another_thread(function):
+    """What ``function`` returns when a second thread, with its own database connection, calls it."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # re-raised in the test's thread, where it fails the test
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+class PerThreadStateTests(TransactionTestCase):
+    """Threads of one process serve readers side by side: none sees what another has not committed or memoised."""
+
+    serialized_rollback = True
+
+    def setUp(self):
+        cache.clear()
+        caching.forget_public_state()
+        newsroom = Newsroom()
+        self.source = make_source()
+        newsroom.published([(passage(self.source, 1), QUOTE)], title="Transit deal")
+
+    def test_an_uncommitted_change_is_seen_by_its_own_thread_only(self):
+        """An editor's thread shows its own edit at once; other readers see it only once it is committed."""
+        before = caching.public_state().version
+        with transaction.atomic():
+            Tag.objects.create(name="Pipelines")
+            own = caching.public_state().version
+            other = in_another_thread(lambda: (caching.public_state().version, caching._uncommitted()))
+        self.assertNotEqual(own, before)
+        self.assertEqual(other, (before, 0))
+        self.assertNotIn(in_another_thread(lambda: caching.public_state().version), (before, own))
+
+    def test_a_memo_is_not_shared_between_threads(self):
+        """A thread answering from what it read a moment ago does not make the next thread answer from it too."""
+        with self.settings(PUBLIC_STATE_MEMO_SECONDS=60):
+            remembered = caching.public_state().version
+            # What another process's commit leaves behind: the shared counter moved, nothing in this memory.
+            PublicChange.objects.update(generation=F("generation") + 1)
+            self.assertEqual(caching.public_state().version, remembered)
+            self.assertNotEqual(in_another_thread(lambda: caching.public_state().version), remembered)
+            self.assertEqual(caching.public_state().version, remembered)
 
 
 class BrokenCache(BaseCache):

@@ -223,3 +223,28 @@ def walk(value, key=""):
             yield from walk(item, key)
     elif isinstance(value, str):
         yield key, value
+
+
+# What a search box receives from people probing it: quotes, NUL bytes, the databases' own query syntax, sheer length.
+HOSTILE_QUERIES = [
+    '"', '""', "'", "' OR 1=1 --", "\x00", "gas\x00pipeline", '"gas\x00"', "NEAR(gas pipeline, 2)", "gas AND",
+    "OR", "NOT gas", "-", "--", "gas*", "^gas", "title:gas", "{title dek}: gas", "gas & !pipeline | (",
+    "gas <-> pipeline", ":*", "\\", "%", "_", "%_%", "pipeline " * 500, "x" * 10_000, "\u202egas", "é\u0301",
+]
+
+
+class HostileSearchTests(PublicSiteTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        newsroom = Newsroom()
+        source = make_source(*ARTICLE)
+        newsroom.published([(passage(source, 2), "carry gas from the Caspian")], title="Gas pipeline")
+
+    def test_hostile_search_input_is_never_an_error(self):
+        """Whatever is typed into the search box or a list's word filter, readers get a page, not a server error."""
+        for text in HOSTILE_QUERIES:
+            for address in ("/search/", "/", "/feed/", "/api/briefings/"):
+                with self.subTest(address=address, text=text[:40]):
+                    response = self.client.get(address, {"q": text})
+                    # A feed answers a filter it cannot read with 404, like a page that does not exist.
+                    self.assertLess(response.status_code, 500, response.content[:300])

@@ -134,7 +134,7 @@ class QueryBudgetTests(TestCase):
         """A briefing with thirty citations opens as fast as one with three."""
         # Public state; the briefing with its published revision and whether it has corrections; authors; tags;
         # the revision's citations with passage and source (one join). A briefing with corrections reads them
-        # too (one more query, whatever their number: test_views).
+        # too (one more query, whatever their number: test_views_briefing).
         self.assertBudget("briefing detail", 5)
 
     def test_home_list(self):

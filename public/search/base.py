@@ -1,0 +1,76 @@
+"""The one interface every search backend implements, and the two corpora it searches."""
+from dataclasses import dataclass
+
+from briefings.search_index import PASSAGE_FTS, REVISION_FTS
+
+from .results import newest_matches
+
+# Title weighs most, then the dek, then the body: the same order on every backend.
+WEIGHTS = {"title": 1.0, "dek": 0.4, "body": 0.2}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """One group of results: the text fields searched, where their index is, how matches are ordered."""
+
+    fields: dict  # text field (from the searched model) -> weight; the first also reaches the stored vector
+    snippet_field: str
+    snippet_source_length: int  # how much of it a backend without snippets reads to cut one (0: all)
+    index_table: str  # SQLite FTS5 table; its columns are ``fields`` in that order
+    index_key: str  # the column of the searched model whose value is the FTS5 rowid
+    index_weights: tuple  # bm25() weights, or none for its default
+    snippet_column: int  # of the FTS5 table
+    recency: tuple  # newest first: what the ranked limit keeps when a word is everywhere
+    order: tuple  # best first
+
+    @property
+    def anchor(self):
+        return next(iter(self.fields))
+
+
+BRIEFINGS = Corpus(
+    fields={f"published_revision__{name}": weight for name, weight in WEIGHTS.items()},
+    snippet_field="published_revision__body",
+    # Enough of a body to cut a snippet around its first match, without reading all of a long one.
+    snippet_source_length=4000,
+    index_table=REVISION_FTS,
+    index_key="published_revision_id",
+    index_weights=tuple(weight * 10 for weight in WEIGHTS.values()),
+    snippet_column=2,
+    # The newest first, as in every list of briefings.
+    recency=("-published_at", "-pk"),
+    order=("-search_rank", "-published_at", "-pk"),
+)
+
+PASSAGES = Corpus(
+    fields={"text": 1.0},
+    snippet_field="text",
+    snippet_source_length=0,
+    index_table=PASSAGE_FTS,
+    index_key="id",
+    index_weights=(),
+    snippet_column=0,
+    # The most recently imported first: passage rows are written in import order.
+    recency=("-pk",),
+    order=("-search_rank", "source__title", "ordinal"),
+)
+
+
+class SearchBackend:
+    """How one database finds, ranks and cuts snippets; ``query`` is always a parsed ``Query``."""
+
+    def filter(self, queryset, corpus, query):
+        """Only the rows of ``queryset`` that match ``query``; order unchanged."""
+        raise NotImplementedError
+
+    def rank(self, candidates, corpus, query):
+        """``candidates`` (all matches) annotated with ``search_rank`` (higher is better) and ``search_snippet``."""
+        raise NotImplementedError
+
+    def newest(self, queryset, matching, corpus, limit):
+        """The rows of ``queryset`` among the ``limit`` most recent of ``matching``."""
+        return queryset.filter(newest_matches(matching, corpus.recency, limit))
+
+    def finish_snippets(self, rows, query):
+        """Snippets as the page shows them; the databases cut them already."""
+        return rows
