@@ -275,6 +275,8 @@ def _from_page_cache(view):
 
     @wraps(view)
     def cached_view(request, *args, **kwargs):
+        if page_cache_seconds() <= 0:
+            return view(request, *args, **kwargs)
         address = hashlib.sha256(_address(request).encode()).hexdigest()
         key = f"{PAGE_KEY_PREFIX}:{request.public_state.version}:{address}"
         cached = _cache_call(cache.get, key)

@@ -69,6 +69,18 @@ class ConditionalGetTests(PublicSiteTestCase):
         self.assertEqual(first.content, second.content)
         self.assertEqual(second["Content-Type"], "text/html; charset=utf-8")
 
+    @override_settings(PUBLIC_PAGE_CACHE_SECONDS=0)
+    def test_a_page_cache_of_zero_seconds_renders_every_request(self):
+        """PUBLIC_PAGE_CACHE_SECONDS=0 turns the page cache off; conditional GETs still work."""
+        self.client.get(self.briefing.get_absolute_url())
+        Source.objects.filter(pk=self.source.pk).update(title="Rendered again")
+        response = self.client.get(self.briefing.get_absolute_url())
+        self.assertContains(response, "Rendered again")
+        self.assertEqual(
+            self.client.get(self.briefing.get_absolute_url(), headers={"if-none-match": response["ETag"]}).status_code,
+            304,
+        )
+
     def test_head_is_answered_from_the_same_cache(self):
         self.client.get("/feed/")
         with self.assertNumQueries(1):
