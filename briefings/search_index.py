@@ -7,7 +7,9 @@ site's ``public.search`` queries it.
 
 - PostgreSQL: stored ``tsvector`` columns (``VECTOR_COLUMN``) that the
   database generates itself, GIN-indexed (migration 0009).
-- SQLite: FTS5 tables kept in step with their content tables by triggers.
+- SQLite: FTS5 tables kept in step with their content tables by triggers;
+  unmanaged models (``RevisionSearchEntry``, ``PassageSearchEntry``) let
+  queries join them.
 
 ``SEARCH_CONFIG`` names the PostgreSQL text search configuration (the stored
 columns are generated with the one set when migration 0009 ran).
