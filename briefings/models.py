@@ -18,6 +18,7 @@ from sources.slugs import slug_base, unique_slug
 
 from . import quotes
 from .markdown import footnote_labels, render_body
+from .search_index import PASSAGE_FTS, REVISION_FTS
 
 # Briefings whose stored HTML a rendering_once() block owes, by primary key; None outside such a block.
 _rendering_owed = contextvars.ContextVar("briefings_rendering_owed", default=None)
@@ -698,3 +699,60 @@ class PublicChange(models.Model):
 
     def __str__(self):
         return f"public change {self.generation}"
+
+
+# The SQLite full-text index (``briefings.search_index``) ------------------------------------------
+
+
+class FtsDocumentField(models.TextField):
+    """An FTS5 table's hidden column that bears the table's name: the whole row, as ``MATCH`` and ``bm25()`` take it."""
+
+
+@FtsDocumentField.register_lookup
+class Match(models.Lookup):
+    """``document__match="..."``: the rows that match an FTS5 query."""
+
+    lookup_name = "match"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", (*lhs_params, *rhs_params)
+
+
+class RevisionSearchEntry(models.Model):
+    """A revision's row in the FTS5 table of titles, deks and bodies, so that searches join it.
+
+    Triggers keep the table in step with the revisions; it exists on SQLite
+    only, and only search on SQLite reads it.
+    """
+
+    revision = models.OneToOneField(
+        Revision, db_column="rowid", primary_key=True, on_delete=models.DO_NOTHING,
+        related_name="search_entry", db_constraint=False,
+    )
+    document = FtsDocumentField(db_column=REVISION_FTS)
+
+    class Meta:
+        managed = False
+        db_table = REVISION_FTS
+
+    def __str__(self):
+        return f"search entry of {self.revision_id}"
+
+
+class PassageSearchEntry(models.Model):
+    """A passage's row in the FTS5 table of passage texts (see ``RevisionSearchEntry``)."""
+
+    passage = models.OneToOneField(
+        Passage, db_column="rowid", primary_key=True, on_delete=models.DO_NOTHING,
+        related_name="search_entry", db_constraint=False,
+    )
+    document = FtsDocumentField(db_column=PASSAGE_FTS)
+
+    class Meta:
+        managed = False
+        db_table = PASSAGE_FTS
+
+    def __str__(self):
+        return f"search entry of passage {self.passage_id}"

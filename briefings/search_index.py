@@ -7,7 +7,9 @@ site's ``public.search`` queries it.
 
 - PostgreSQL: stored ``tsvector`` columns (``VECTOR_COLUMN``) that the
   database generates itself, GIN-indexed (migration 0009).
-- SQLite: FTS5 tables kept in step with their content tables by triggers.
+- SQLite: FTS5 tables kept in step with their content tables by triggers;
+  unmanaged models (``RevisionSearchEntry``, ``PassageSearchEntry``) let
+  queries join them.
 
 ``SEARCH_CONFIG`` names the PostgreSQL text search configuration (the stored
 columns are generated with the one set when migration 0009 ran).
@@ -60,6 +62,24 @@ def _passage_vector():
 
 
 # SQLite FTS5 tables -------------------------------------------------------------
+
+# The models that let queries join the FTS5 tables (``briefings.models``), by model name.
+SQLITE_INDEX_MODELS = {"revisionsearchentry", "passagesearchentry"}
+
+
+class SearchIndexRouter:
+    """Keeps the FTS5 tables' models out of migrate, dumpdata and loaddata.
+
+    The index is rebuilt from the revisions and passages, never backed up: a
+    dump would copy its rows on SQLite and fail on PostgreSQL, which has no
+    such tables.
+    """
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if app_label == "briefings" and model_name in SQLITE_INDEX_MODELS:
+            return False
+        return None
+
 
 SQLITE_INDEX = [
     # (virtual table, content table, columns)

@@ -1,12 +1,14 @@
+from unittest import skipUnless
+
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.test import TestCase
 
-from briefings import revisions, workflow
-from briefings.models import Briefing, Citation, Correction, Tag
+from briefings import revisions, search_index, workflow
+from briefings.models import Briefing, Citation, Correction, PassageSearchEntry, Revision, RevisionSearchEntry, Tag
 from sources.models import Passage
 
-from .factories import Newsroom, cite, make_briefing, make_source, passage
+from .factories import Newsroom, cite, make_briefing, make_passage, make_source, make_user, passage
 
 PARAGRAPH = "Azerbaijan has suggested that it could fill the gap by transiting Azerbaijani gas across Ukraine."
 CURLY = "Azerbaijan is “a key partner in our efforts to move away from Russian fossil fuels,” she said."
@@ -337,3 +339,24 @@ class PublicRuleTests(TestCase):
         retracted = Briefing.objects.get(pk=self.briefings["retracted"].pk)
         self.assertEqual(live.last_public_change, live.published_at)
         self.assertGreater(retracted.last_public_change, retracted.published_at)
+
+
+@skipUnless(connection.vendor == "sqlite" and search_index.fts5_available(), "FTS5 is SQLite's")
+class SearchEntryTests(TestCase):
+    def test_revisions_and_passages_are_found_through_their_search_entries(self):
+        """A revision or passage is found by its words through its entry in the full-text index, and no other."""
+        writer = make_user()
+        make_briefing(writer, title="Zeppelin corridor")
+        make_briefing(writer, title="Caspian talks")
+        found = Revision.objects.filter(search_entry__document__match='"zeppelin"')
+        self.assertEqual(list(found.values_list("title", flat=True)), ["Zeppelin corridor"])
+        wanted = make_passage("Talks on the Trans-Caspian pipeline resumed in Ashgabat.")
+        make_passage("Nothing was said about gas.")
+        self.assertEqual(list(Passage.objects.filter(search_entry__document__match='"ashgabat"')), [wanted])
+
+    def test_entries_name_their_rows(self):
+        """The entries' keys are the revisions' and passages' own, so joins need no other column."""
+        revision = make_briefing(make_user(), title="Zeppelin corridor").revisions.get()
+        self.assertEqual(RevisionSearchEntry.objects.get(document__match='"zeppelin"').revision, revision)
+        passage_row = make_passage("Talks resumed in Ashgabat.")
+        self.assertEqual(PassageSearchEntry.objects.get(document__match='"ashgabat"').passage_id, passage_row.pk)

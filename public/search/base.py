@@ -1,8 +1,6 @@
 """The one interface every search backend implements, and the two corpora it searches."""
 from dataclasses import dataclass
 
-from briefings.search_index import PASSAGE_FTS, REVISION_FTS
-
 from .results import newest_matches
 
 # Title weighs most, then the dek, then the body: the same order on every backend.
@@ -16,11 +14,11 @@ class Corpus:
     fields: dict  # text field (from the searched model) -> weight; the first also reaches the stored vector
     snippet_field: str
     snippet_source_length: int  # how much of it a backend without snippets reads to cut one (0: all)
-    index_table: str  # SQLite FTS5 table; its columns are ``fields`` in that order
-    index_key: str  # the column of the searched model whose value is the FTS5 rowid
+    index_document: str  # path to the row's SQLite FTS5 entry's document; its columns are ``fields`` in order
     index_weights: tuple  # bm25() weights, or none for its default
     snippet_column: int  # of the FTS5 table
     recency: tuple  # newest first: what the ranked limit keeps when a word is everywhere
+    index_recency: tuple  # the same order as SQLite reads it fastest: by the FTS5 rowid where that is the row's key
     order: tuple  # best first
 
     @property
@@ -33,12 +31,12 @@ BRIEFINGS = Corpus(
     snippet_field="published_revision__body",
     # Enough of a body to cut a snippet around its first match, without reading all of a long one.
     snippet_source_length=4000,
-    index_table=REVISION_FTS,
-    index_key="published_revision_id",
+    index_document="published_revision__search_entry__document",
     index_weights=tuple(weight * 10 for weight in WEIGHTS.values()),
     snippet_column=2,
     # The newest first, as in every list of briefings.
     recency=("-published_at", "-pk"),
+    index_recency=("-published_at", "-pk"),
     order=("-search_rank", "-published_at", "-pk"),
 )
 
@@ -46,12 +44,13 @@ PASSAGES = Corpus(
     fields={"text": 1.0},
     snippet_field="text",
     snippet_source_length=0,
-    index_table=PASSAGE_FTS,
-    index_key="id",
+    index_document="search_entry__document",
     index_weights=(),
     snippet_column=0,
     # The most recently imported first: passage rows are written in import order.
     recency=("-pk",),
+    # FTS5 walks its rowids (the passages' keys) backwards without sorting, and a range on them narrows its scan.
+    index_recency=("-search_entry",),
     order=("-search_rank", "source__title", "ordinal"),
 )
 
