@@ -3,6 +3,8 @@ import datetime
 import json
 import logging
 
+from config.security import client_ip
+
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is kept.
 STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -26,6 +28,9 @@ class JSONFormatter(logging.Formatter):
                 # Django's request loggers attach the request; its method and path are what an operator needs.
                 entry["method"] = getattr(value, "method", None)
                 entry["path"] = getattr(value, "path", None)
+                if hasattr(value, "META"):
+                    # The client as the trusted proxies say, never an address the client made up.
+                    entry["client"] = client_ip(value)
                 continue
             entry[name] = value
         if record.exc_info:

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so nothing reads a forwarded header that an untrusted peer sent.
+    "config.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -101,6 +103,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Seconds to wait for the database to accept a connection: an unreachable or hung server fails fast (503).
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while a writer commits; IMMEDIATE makes write
     # transactions take the lock up front instead of failing half-way. Connections
@@ -116,21 +122,36 @@ DATABASE_ROUTERS = ["briefings.search_index.SearchIndexRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when REDIS_URL is set, process-local memory otherwise.
+# Cache: Redis when REDIS_URL is set, process-local memory otherwise. Either way a cache that fails costs
+# a page at most its timeouts, and is then left alone for a few seconds (config/cache.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to wait for Redis to accept a connection, and for it to answer a command.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.5"))
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
+# After a Redis failure, pages are served without the cache for this many seconds before it is tried again.
+REDIS_BACKOFF_SECONDS = float(os.environ.get("REDIS_BACKOFF_SECONDS", "5"))
+# Without Redis: the most bytes of pages each process keeps in memory (least recently used go first).
+PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("PUBLIC_PAGE_CACHE_MAX_BYTES", str(64 * 1024 * 1024)))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "briefings",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "BACKOFF_SECONDS": REDIS_BACKOFF_SECONDS,
+            },
         }
     }
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "config.cache.ByteBudgetLocMemCache",
             "LOCATION": "briefings",
+            # The byte budget bounds it; the entry count is only Django's cull trigger.
+            "OPTIONS": {"MAX_BYTES": PUBLIC_PAGE_CACHE_MAX_BYTES, "MAX_ENTRIES": 100_000},
         }
     }
 
@@ -180,6 +201,8 @@ SITE_NAME = os.environ.get("BRIEFINGS_SITE_NAME", "Briefings")
 
 # Public pages are cached this long at most; any public change invalidates them at once.
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "600"))
+# Pages larger than this (bytes of HTML, JSON or XML) are served but never cached, in memory or in Redis.
+PUBLIC_PAGE_MAX_CACHED_BYTES = int(os.environ.get("PUBLIC_PAGE_MAX_CACHED_BYTES", str(1024 * 1024)))
 # How long a process may answer from the public state it last read; changes made elsewhere show after it.
 PUBLIC_STATE_MEMO_SECONDS = float(os.environ.get("PUBLIC_STATE_MEMO_SECONDS", "1"))
 # "auto" picks PostgreSQL full-text search or SQLite FTS5; "plain" forces the simple fallback.
@@ -224,6 +247,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+# Addresses or networks (CIDR) of the proxies in front of the site. Only a connection from one of them may
+# say, in X-Forwarded-For and X-Forwarded-Proto, who the client is and whether it used HTTPS. Empty: none.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", [])
+if BEHIND_TLS_PROXY and not TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "DJANGO_BEHIND_TLS_PROXY is on but DJANGO_TRUSTED_PROXIES is empty: name the proxy's address or network, "
+        "or its X-Forwarded-Proto header is ignored and every request looks like plain HTTP."
+    )
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     # Load balancers probe the health check over plain HTTP inside the network.

@@ -8,3 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("public.urls")),
 ]
+
+# A database outage answers 503 with Retry-After, not 500 (config.health).
+handler500 = "config.health.server_error"

@@ -46,7 +46,7 @@ from asgiref.local import Local
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse, QueryDict
@@ -65,10 +65,17 @@ PAGE_KEY_PREFIX = "public-page"
 # Per thread (and per async context), like Django's database connections: what one thread memoises or has
 # not committed yet is never seen, half-written or otherwise, by another.
 _local = Local()
+# The last public state any thread of this process read: while the database is down, pages still in the
+# cache are served under it rather than answered with an error.
+_last_known_state = None
 
 
 def page_cache_seconds():
     return getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", 600)
+
+
+def largest_cached_page():
+    return getattr(settings, "PUBLIC_PAGE_MAX_CACHED_BYTES", 1024 * 1024)
 
 
 def memo_seconds():
@@ -104,7 +111,15 @@ def public_state(now=None):
     memo = getattr(_local, "memo", None)
     if memo is not None and memo.uncommitted == _uncommitted() and now < memo.until:
         return memo.state
-    state = read_public_state(now)
+    global _last_known_state
+    try:
+        state = read_public_state(now)
+    except DatabaseError:
+        if _last_known_state is None:
+            raise
+        logger.warning("Database unavailable; serving cached pages under the last public state read.")
+        return _last_known_state
+    _last_known_state = state
     if memo_seconds() > 0:
         until = now + datetime.timedelta(seconds=memo_seconds())
         if state.next_scheduled:
@@ -229,8 +244,9 @@ def _cache_call(method, *args):
     """The page cache is an optimisation: when it fails, readers still get their page."""
     try:
         return method(*args)
-    except Exception:
-        logger.warning("Page cache unavailable; serving uncached pages.", exc_info=True)
+    except Exception as error:
+        # The backend logs the outage itself once; one line per page says what it cost.
+        logger.warning("Page cache unavailable (%s: %s); serving the page without it.", type(error).__name__, error)
         return None
 
 
@@ -286,7 +302,8 @@ def _from_page_cache(view):
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response.render()
-        if response.status_code == 200 and not response.streaming:
+        # A page over the size limit is served but not kept: a few such pages would crowd out all the others.
+        if response.status_code == 200 and not response.streaming and len(response.content) <= largest_cached_page():
             _cache_call(cache.set, key, (response.content, dict(response.headers)), page_cache_seconds())
         return response
 

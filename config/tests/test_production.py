@@ -72,6 +72,15 @@ class ComposeFileTests(SimpleTestCase):
         self.assertIn("${DJANGO_SECRET_KEY:?", environment["DJANGO_SECRET_KEY"])
         self.assertIn("${POSTGRES_PASSWORD:?", self.services["db"]["environment"]["POSTGRES_PASSWORD"])
 
+    def test_site_port_is_published_on_loopback_only(self):
+        """Out of the box only a proxy on the same host reaches the site; its forwarded headers are the ones trusted."""
+        published = "${BRIEFINGS_BIND_ADDRESS:-127.0.0.1}:${BRIEFINGS_PORT:-8000}:8000"
+        self.assertEqual(self.services["site"]["ports"], [published])
+        environment = self.services["site"]["environment"]
+        gateway = self.compose["networks"]["default"]["ipam"]["config"][0]["gateway"]
+        self.assertEqual(environment["DJANGO_TRUSTED_PROXIES"], "${DJANGO_TRUSTED_PROXIES:-172.30.57.1}")
+        self.assertEqual(gateway, "${BRIEFINGS_GATEWAY:-172.30.57.1}")
+
     def test_database_survives_restarts(self):
         """PostgreSQL keeps its data in a named volume."""
         self.assertIn("postgres-data:/var/lib/postgresql/data", self.services["db"]["volumes"])
