@@ -39,6 +39,7 @@ reach a link in the cached HTML.
 import datetime
 import hashlib
 import logging
+import unicodedata
 from dataclasses import dataclass
 from functools import wraps
 
@@ -250,18 +251,33 @@ def _cache_call(method, *args):
         return None
 
 
+def readable(value):
+    """``value`` in NFC with control characters, lone surrogates and non-characters made spaces.
+
+    No database stores a NUL inside a text, no XML feed may carry a control
+    character, and the same word typed composed or decomposed is one word.
+    """
+    value = unicodedata.normalize("NFC", value)
+    if value.isprintable():
+        return value
+    return "".join(
+        " " if unicodedata.category(char) in {"Cc", "Cs"} or char in "\ufffe\uffff" else char for char in value
+    )
+
+
 def keep_only(request, params):
     """Cut the request's query string down to ``params``, before the view, the cache or the ETag sees it.
 
     The kept parameters are written back in one spelling, so ``?q=a%20b`` and
-    ``?q=a+b&`` share a cache entry and an ETag too.
+    ``?q=a+b&`` share a cache entry and an ETag too; each value is made
+    ``readable`` (NFC, no control characters) first.
     """
     if not request.META.get("QUERY_STRING"):
         return
     kept = QueryDict(mutable=True)
     for name, values in request.GET.lists():
         if name in params:
-            kept.setlist(name, values)
+            kept.setlist(name, [readable(value) for value in values])
     query_string = kept.urlencode()
     if query_string != request.META["QUERY_STRING"]:
         request.GET = QueryDict(query_string)
@@ -335,4 +351,5 @@ def public_page(view, params=()):
         patch_cache_control(response, public=True, no_cache=True)
         return response
 
+    wrapper.query_parameters = allowed
     return wrapper

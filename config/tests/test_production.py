@@ -7,13 +7,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from unittest import skipUnless
+from unittest import SkipTest, mock, skipUnless
 
 import yaml
 from django.conf import settings
 from django.test import RequestFactory, SimpleTestCase
 
 from config.logs import JSONFormatter
+
+from .faults import closed_port, redis_or_skip
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -138,6 +140,14 @@ class JSONLoggingTests(SimpleTestCase):
         entry = self.format(record)
         self.assertEqual((entry["status_code"], entry["method"], entry["path"]), (500, "POST", "/admin/login/"))
 
+    def test_requests_name_the_client_the_proxies_vouch_for(self):
+        """A log line names the client's address, never one the client wrote into X-Forwarded-For itself."""
+        record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not found", (), None)
+        record.request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="10.9.9.9")
+        self.assertEqual(self.format(record)["client"], "198.51.100.4")
+        with self.settings(TRUSTED_PROXIES=["198.51.100.0/24"]):
+            self.assertEqual(self.format(record)["client"], "10.9.9.9")
+
     def test_tracebacks_stay_inside_the_line(self):
         """An exception's traceback is a field of the one JSON line, not lines of its own."""
         try:
@@ -158,3 +168,23 @@ class JSONLoggingTests(SimpleTestCase):
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         )
         self.assertEqual(result.stdout.split()[-1:], ["json"], result.stderr)
+
+
+class ContinuousIntegrationTests(SimpleTestCase):
+    def test_ci_starts_redis_when_it_is_down(self):
+        """CI starts (or installs) Redis before the tests, as it does PostgreSQL, so the Redis tests run."""
+        script = (ROOT / ".ci" / "run").read_text()
+        first_test_run = script.index("make test")
+        self.assertLess(script.index("redis-cli -h 127.0.0.1 -p 6379 ping"), first_test_run)
+        self.assertLess(script.index("redis-server --daemonize yes"), first_test_run)
+        self.assertIn("apt-get install -y -q --no-install-recommends redis-server", script)
+
+    def test_missing_redis_fails_in_ci_and_skips_locally(self):
+        """Without Redis a developer's run skips the Redis tests and says why; a CI run fails instead."""
+        unreachable = f"redis://127.0.0.1:{closed_port()}/0"
+        with mock.patch.dict(os.environ, {"CI": "true"}):
+            with self.assertRaisesMessage(RuntimeError, "Redis tests cannot run in CI"):
+                redis_or_skip(unreachable)
+        with mock.patch.dict(os.environ, {"CI": ""}):
+            with self.assertRaisesMessage(SkipTest, "no Redis answers at"):
+                redis_or_skip(unreachable)

@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 from django.conf import settings
-from django.test import TestCase
+from django.shortcuts import resolve_url
+from django.test import Client, TestCase, override_settings
 
 from briefings.tests.factories import Newsroom, make_source, make_user, passage
 from public.tests.base import PublicSiteTestCase
@@ -148,3 +149,50 @@ class ProductionSettingsTests(TestCase):
         result = self.production("check", DJANGO_SECRET_KEY="")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("DJANGO_SECRET_KEY must be set", result.stderr)
+
+
+class StaticHeaderTests(TestCase):
+    HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
+
+    @override_settings(WHITENOISE_USE_FINDERS=True, WHITENOISE_AUTOREFRESH=True)
+    def test_static_files_carry_the_same_headers_as_pages(self):
+        """A stylesheet or icon cannot be framed or sniffed any more than a page can: the same policy applies."""
+        client = Client()  # a new handler, so WhiteNoise reads the settings above
+        page = client.get("/healthz")
+        for path in ("/static/css/site.css", "/static/favicon.svg"):
+            static = client.get(path)
+            with self.subTest(path=path):
+                self.assertEqual(static.status_code, 200)
+                self.assertEqual({name: static.get(name) for name in self.HEADERS},
+                                 {name: page.get(name) for name in self.HEADERS})
+                self.assertIn("frame-ancestors 'none'", static["Content-Security-Policy"])
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+class LoginRedirectTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = make_user("nino", "Analyst")
+        cls.user.set_password("correct horse battery staple")
+        cls.user.save()
+
+    def test_login_with_an_unsafe_next_lands_on_a_real_page(self):
+        """A login link pointing off the site, or nowhere, lands on the desk's index, never on a missing page."""
+        for unsafe in ("https://evil.example/", "//evil.example/x", "", "javascript:alert(1)"):
+            with self.subTest(next=unsafe):
+                self.client.logout()
+                response = self.client.post(
+                    "/admin/login/", {"username": "nino", "password": "correct horse battery staple", "next": unsafe}
+                )
+                self.assertRedirects(response, "/admin/")
+
+    def test_logout_with_an_unsafe_next_lands_on_a_real_page(self):
+        """Logging out through a link pointing off the site lands on the home page."""
+        self.client.force_login(self.user)
+        response = self.client.post("/admin/logout/", {"next": "https://evil.example/"})
+        self.assertRedirects(response, "/")
+
+    def test_login_required_pages_send_to_the_real_login(self):
+        """A page that needs a login points to the login page that exists."""
+        self.assertEqual(settings.LOGIN_URL, "admin:login")
+        self.assertEqual(resolve_url(settings.LOGIN_URL), "/admin/login/")

@@ -1,5 +1,6 @@
 """What readers type, read as web-search syntax: words, "quoted phrases", ``or`` and ``-word``."""
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -43,8 +44,11 @@ class Query:
 
     @classmethod
     def of(cls, text):
-        # No database takes a NUL inside a text (PostgreSQL refuses it outright), and no word contains one.
-        text = (text or "").replace("\x00", " ")
+        # The same word typed composed or decomposed is one word. No database takes a NUL inside a text
+        # (PostgreSQL refuses it outright), and no word contains a control character or a lone surrogate.
+        text = unicodedata.normalize("NFC", text or "")
+        if not text.isprintable():
+            text = "".join(" " if unicodedata.category(char) in {"Cc", "Cs"} else char for char in text)
         return cls(text, parse(text))
 
     @property
