@@ -118,3 +118,26 @@ class PublicParameterFuzzTests(PublicSiteTestCase):
         response = self.client.get("/api/briefings/?published_after=2026-13-45&page=last")
         self.assertEqual(response.status_code, 400)
         self.assertIn("published_after", response.json()["errors"])
+
+
+class NormalisationTests(PublicSiteTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        newsroom = Newsroom()
+        source = make_source("Officials in Tbilisi opened the new café terminal on Monday after months of talks.")
+        cls.briefing = newsroom.published(
+            [(passage(source, 1), "opened the new café terminal")], title="The café terminal opens",
+            body="The café terminal opened.[^n1]",
+        )
+
+    def test_decomposed_accents_find_the_composed_word(self):
+        """A reader whose keyboard sends "e" plus a combining accent finds "café" all the same."""
+        for address in ("/search/", "/", "/api/briefings/"):
+            with self.subTest(address=address):
+                response = self.client.get(address, {"q": "cafe\u0301"})
+                self.assertContains(response, "The café terminal opens")
+
+    def test_a_nul_in_a_search_is_read_as_a_space(self):
+        """A NUL byte pasted into a search is a space between words, not a server error."""
+        response = self.client.get("/search/?q=caf%C3%A9%00terminal")
+        self.assertContains(response, "The café terminal opens")
