@@ -144,6 +144,17 @@ class ProductionSettingsTests(TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.split(), ["True", "True", "31536000", "True", "True", "True"])
 
+    def test_behind_a_proxy_the_proxy_must_be_named(self):
+        """Saying the site is behind a TLS proxy without naming it stops it with a message, not a redirect loop."""
+        result = self.production("check", DJANGO_BEHIND_TLS_PROXY="1", DJANGO_TRUSTED_PROXIES="")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("DJANGO_TRUSTED_PROXIES is empty", result.stderr)
+        result = self.production(
+            "check", "--deploy", "--fail-level", "WARNING",
+            DJANGO_BEHIND_TLS_PROXY="1", DJANGO_TRUSTED_PROXIES="127.0.0.1,172.30.57.0/24",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+
     def test_production_refuses_to_start_without_a_secret_key(self):
         """Without DJANGO_SECRET_KEY the site refuses to start and says which variable is missing."""
         result = self.production("check", DJANGO_SECRET_KEY="")
