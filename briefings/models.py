@@ -476,6 +476,8 @@ class Citation(CitationFields):
         """
         if self.passage_id is None:
             return  # the form reports the missing passage itself
+        if getattr(self, "_verified", None) == self._verification_key():
+            return  # clean() has just checked these words; save() need not search the passage again
         passage = self.passage
         if passage.retired:
             raise ValidationError(
@@ -498,6 +500,10 @@ class Citation(CitationFields):
             raise ValidationError({"quote": str(error)}, code=error.code) from None
         self.quote, self.start, self.end = match.quote, match.start, match.end
         self.prefix, self.suffix = match.prefix, match.suffix
+        self._verified = self._verification_key()
+
+    def _verification_key(self):
+        return (self.passage_id, self.quote, self.start, self.prefix, self.suffix)
 
 
 @receiver(post_delete, sender=Citation)

@@ -1,10 +1,10 @@
-from unittest import skipUnless
+from unittest import mock, skipUnless
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.test import TestCase
 
-from briefings import revisions, search_index, workflow
+from briefings import quotes, revisions, search_index, workflow
 from briefings.models import Briefing, Citation, Correction, PassageSearchEntry, Revision, RevisionSearchEntry, Tag
 from sources.models import Passage
 
@@ -125,6 +125,26 @@ class CitationVerificationTests(TestCase):
             Citation.objects.bulk_create(
                 [Citation(briefing=self.briefing, passage=self.paragraph, quote="x y z", start=0, end=5, label="a")]
             )
+
+
+class VerifiedOncePerSaveTests(TestCase):
+    def test_clean_then_save_searches_the_passage_once(self):
+        """A form's clean() and the save after it verify the quote once, so a long passage is not searched twice."""
+        briefing = make_briefing()
+        citation = Citation(briefing=briefing, passage=make_passage(), quote="signed a transit agreement", label="a")
+        with mock.patch.object(quotes, "locate", wraps=quotes.locate) as locate:
+            citation.full_clean()
+            citation.save()
+        self.assertEqual(locate.call_count, 1)
+
+    def test_changed_quote_is_verified_again_on_save(self):
+        """A quote changed after clean() is checked again when saved, so no unverified words are stored."""
+        briefing = make_briefing()
+        citation = Citation(briefing=briefing, passage=make_passage(), quote="signed a transit agreement", label="a")
+        citation.full_clean()
+        citation.quote = "words that are not there at all"
+        with self.assertRaises(ValidationError):
+            citation.save()
 
 
 class MarkerMatchTests(TestCase):
