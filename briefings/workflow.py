@@ -44,8 +44,10 @@ class StaleVersion(WorkflowError):
         if self.actor is not None:
             who = display_name(self.actor)
             when = date_format(timezone.localtime(self.when), "DATETIME_FORMAT")
+            step = briefing.events.filter(created_at=self.when).order_by("-pk").first()
+            what = f" ({step.get_action_display().lower()})" if step is not None else ""
             message = (
-                f"{who} saved a newer version of this briefing on {when}. "
+                f"{who} saved a newer version of this briefing on {when}{what}. "
                 "Your changes were not saved; reload the page to see theirs."
             )
         else:

@@ -436,7 +436,8 @@ class KeptTextTests(AdminTestCase):
         workflow.publish(fresh(briefing), self.editor)
         response = self.client.post(change_url(briefing), data)
         self.assert_text_back(response, "saved a newer version")
-        self.assertContains(response, "published")
+        self.assertContains(response, f"{self.editor.username} saved a newer version")
+        self.assertContains(response, "(published).")
         self.assertEqual(fresh(briefing).status, Status.PUBLISHED)
 
     def test_removal_as_author_meanwhile(self):
