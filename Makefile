@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve require-secret-key test screenshots venv node lint clean bench
+.PHONY: run serve require-secret-key test screenshots venv node lint clean bench bench-quotes
 
 $(STAMP): requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench: venv
 	command -v wrk >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## bench-quotes: time quote verification on a 2 MB passage (no database needed)
+bench-quotes: venv
+	$(BIN)/python bench/quotes.py
 
 ## lint: ruff, and import-linter's contracts for which app may import which (pyproject.toml)
 lint: venv

@@ -1,6 +1,8 @@
 """Admin for writing briefings: citation inlines, a rendered preview, tags, and passages' "cited by"."""
 from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
@@ -13,6 +15,7 @@ from django.utils.safestring import mark_safe
 from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
+from . import workflow
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
 from .models import Briefing, Citation, Tag, display_name, rendering_once
@@ -235,11 +238,13 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Mark re-anchored citations as checked", permissions=["change"])
     def mark_reanchored_checked(self, request, queryset):
-        checked = Citation.objects.filter(briefing__in=queryset, status=Status.REANCHORED).update(
-            status=Status.OK,
-            status_reason=f"Re-anchored words checked by {request.user.get_username()}.",
-            checked_at=timezone.now(),
-        )
+        """Each briefing is checked on its own: the workflow says who may confirm its citations, and why not."""
+        checked = 0
+        for briefing in queryset.order_by("pk"):
+            try:
+                checked += workflow.mark_citations_checked(briefing, request.user)
+            except (workflow.WorkflowError, PermissionDenied) as refusal:
+                self.message_user(request, f"“{briefing}” was left as it was: {refusal}", messages.ERROR)
         self.message_user(request, f"{checked} re-anchored citation(s) marked as checked.", messages.SUCCESS)
 
 
@@ -248,7 +253,7 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "briefing_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    actions = ["merge_tags"]
+    actions = ["merge_tags", "delete_selected"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(briefing_total=Count("tagged_briefings"))
@@ -256,6 +261,29 @@ class TagAdmin(admin.ModelAdmin):
     @admin.display(description="briefings", ordering="briefing_total")
     def briefing_count(self, tag):
         return tag.briefing_total
+
+    def render_delete_form(self, request, context):
+        # Deleting a tag readers see on published briefings names those briefings first.
+        context["published_briefings"] = workflow.briefings_showing([context["object"]])
+        return super().render_delete_form(request, context)
+
+    def delete_model(self, request, obj):
+        self._report_deleted(request, workflow.delete_tags([obj], request.user))
+
+    def delete_queryset(self, request, queryset):
+        self._report_deleted(request, workflow.delete_tags(queryset, request.user))
+
+    def _report_deleted(self, request, touched):
+        if touched:
+            titles = ", ".join(f"“{briefing.title}”" for briefing in touched)
+            self.message_user(request, f"The change is recorded on the published briefing(s) {titles}.", messages.INFO)
+
+    @admin.action(description="Delete selected tags", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        response = admin_actions.delete_selected(self, request, queryset)
+        if isinstance(response, TemplateResponse):
+            response.context_data["published_briefings"] = workflow.briefings_showing(queryset)
+        return response
 
     @admin.action(description="Merge selected tags", permissions=["change", "delete"])
     def merge_tags(self, request, queryset):
@@ -267,10 +295,18 @@ class TagAdmin(admin.ModelAdmin):
         if form.is_valid():
             kept = form.cleaned_data["keep"]
             others = [tag for tag in tags if tag.pk != kept.pk]
-            moved = kept.merge(others)
+            try:
+                moved, touched = workflow.merge_tags(kept, others, request.user)
+            except (workflow.WorkflowError, PermissionDenied) as refusal:
+                self.message_user(request, f"Nothing was merged: {refusal}", messages.ERROR)
+                return None
             names = ", ".join(f"“{tag.name}”" for tag in others)
             self.message_user(
-                request, f"Merged {names} into “{kept.name}”; {moved} briefing(s) gained the tag.", messages.SUCCESS
+                request,
+                f"Merged {names} into “{kept.name}”; {moved} briefing(s) gained the tag; "
+                f"{len(touched)} published briefing(s) record the change, and the old tag pages lead to "
+                f"“{kept.name}”.",
+                messages.SUCCESS,
             )
             return None
         context = {

@@ -30,11 +30,20 @@ class ReviewInboxFilter(admin.SimpleListFilter):
     parameter_name = "inbox"
 
     def lookups(self, request, model_admin):
+        if not request.user.has_perm("briefings.review_briefing"):
+            return []  # only reviewers have an inbox
         return [("mine", "In review, not written by me")]
 
     def queryset(self, request, queryset):
         if self.value() == "mine":
-            return queryset.filter(status=Briefing.Status.IN_REVIEW).exclude(authors=request.user)
+            if not request.user.has_perm("briefings.review_briefing"):
+                return queryset.none()
+            # Four-eyes: what the reviewer wrote or saved is someone else's to review.
+            return (
+                queryset.filter(status=Briefing.Status.IN_REVIEW)
+                .exclude(authors=request.user)
+                .exclude(revisions__author=request.user)
+            )
         return queryset
 
 
@@ -138,6 +147,13 @@ class VersionedFormMixin:
             return cleaned_data
         # Locked until the admin's transaction commits, so nobody saves in between.
         current = Briefing.objects.select_for_update().get(pk=self.instance.pk)
+        # A workflow step taken meanwhile (a retraction, the user's removal as an author) says why first.
+        reason = workflow.refusal(workflow.check_edit, current, self.request_user)
+        if reason is not None:
+            raise ValidationError(
+                f"{reason} Your changes were not saved; your text is still in the form below, so you can copy it.",
+                code="not_editable",
+            )
         if cleaned_data.get("expected_version") != current.version:
             stale = workflow.StaleVersion(current)
             # The next save is made knowingly, on top of the newer version.
@@ -149,10 +165,6 @@ class VersionedFormMixin:
                 "revision history, then save again to replace it.",
                 code="stale",
             )
-        try:
-            workflow.check_edit(current, self.request_user)
-        except (workflow.WorkflowError, PermissionDenied) as refusal:
-            raise ValidationError(str(refusal), code="not_editable") from None
         return cleaned_data
 
 
@@ -243,10 +255,18 @@ class WorkflowAdminMixin:
                 filters.insert(0, wanted)
         return filters
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id is not None:
+            # The save is judged by the form, under the row's lock: a refusal comes back with the text typed.
+            request.briefing_save_judged_by_form = True
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
-        return obj is None or workflow.can_edit(obj, request.user)
+        if obj is None or getattr(request, "briefing_save_judged_by_form", False):
+            return True
+        return workflow.can_edit(obj, request.user)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -340,7 +360,7 @@ class WorkflowAdminMixin:
         }
 
     def _may_share_preview(self, request, briefing):
-        return workflow.can_edit(briefing, request.user) or request.user.has_perm("briefings.review_briefing")
+        return workflow.refusal(workflow.check_share_preview, briefing, request.user) is None
 
     def transition_view(self, request, object_id, action):
         if action not in STEPS:
@@ -361,7 +381,9 @@ class WorkflowAdminMixin:
         else:
             form = form_class(initial={"version": briefing.version}, briefing=briefing)
         context = self._context(
-            request, briefing, f"{label.rstrip('…')}: {briefing}", form=form, action=action, label=label.rstrip("…")
+            request, briefing, f"{label.rstrip('…')}: {briefing}", form=form, action=action, label=label.rstrip("…"),
+            refusal=None if request.method == "POST" else workflow.refusal(workflow.CHECKS[action], briefing,
+                                                                           request.user),
         )
         return TemplateResponse(request, "admin/briefings/briefing/transition.html", context)
 
@@ -394,8 +416,8 @@ class WorkflowAdminMixin:
         briefing = self._briefing_or_404(request, object_id)
         target = get_object_or_404(Revision, briefing=briefing, number=number)
         latest = revisions.latest_revision(briefing)
-        error = None
-        if request.method == "POST":
+        error = workflow.refusal(workflow.check_edit, briefing, request.user)
+        if request.method == "POST" and error is None:
             try:
                 briefing.version = int(request.POST.get("version", ""))
             except ValueError:
@@ -420,6 +442,7 @@ class WorkflowAdminMixin:
             target=target,
             diff=revisions.diff(latest, target),
             error=error,
+            may_revert=workflow.can_edit(briefing, request.user),
             version=briefing.version if error is None else Briefing.objects.get(pk=briefing.pk).version,
         )
         return TemplateResponse(request, "admin/briefings/briefing/revert.html", context)
@@ -428,10 +451,11 @@ class WorkflowAdminMixin:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         briefing = self._briefing_or_404(request, object_id)
-        if not self._may_share_preview(request, briefing):
-            raise PermissionDenied
+        refused = workflow.refusal(workflow.check_share_preview, briefing, request.user)
         latest = revisions.latest_revision(briefing)
-        if latest is None:
+        if refused is not None:
+            self.message_user(request, f"No preview link was made: {refused}", messages.ERROR)
+        elif latest is None:
             self.message_user(request, "Save the briefing before sharing a preview.", messages.ERROR)
         else:
             url = request.build_absolute_uri(preview.preview_url(latest))

@@ -70,15 +70,20 @@ class Tag(TagBase):
         """Move every briefing tagged with one of ``others`` to this tag, then delete ``others``.
 
         Working copies and revisions alike (the published ones readers see, and
-        the history) move at once. Returns the number of briefings that gained
-        this tag.
+        the history) move at once, and the others' addresses lead here from now
+        on (``TagRedirect``). Returns the number of briefings that gained this tag.
         """
-        other_ids = {tag.pk for tag in others} - {self.pk}
+        others = [tag for tag in others if tag.pk != self.pk]
+        other_ids = {tag.pk for tag in others}
         if not other_ids:
             return 0
         with transaction.atomic():
             moved = self._move_rows(TaggedBriefing, "content_object_id", other_ids)
             self._move_rows(RevisionTag, "revision_id", other_ids)
+            # Addresses that led to a merged tag lead to this one, and so do the merged tags' own.
+            TagRedirect.objects.filter(tag_id__in=other_ids).update(tag=self)
+            TagRedirect.objects.filter(old_slug__in=[self.slug, *(tag.slug for tag in others)]).delete()
+            TagRedirect.objects.bulk_create(TagRedirect(old_slug=tag.slug, tag=self) for tag in others)
             # Deleting the tags removes their remaining rows: those that already had this tag.
             Tag.objects.filter(pk__in=other_ids).delete()
         return moved
@@ -93,6 +98,20 @@ class Tag(TagBase):
                 to_move.setdefault(owner_id, pk)
         model.objects.filter(pk__in=to_move.values()).update(tag=self)
         return len(to_move)
+
+
+class TagRedirect(models.Model):
+    """The address of a tag merged into another: readers and feed readers following it land on the kept tag."""
+
+    old_slug = models.SlugField(max_length=100, unique=True)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="redirects_here")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["old_slug"]
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.tag.slug}"
 
 
 class TaggedBriefing(TaggedItemBase):
@@ -457,6 +476,8 @@ class Citation(CitationFields):
         """
         if self.passage_id is None:
             return  # the form reports the missing passage itself
+        if getattr(self, "_verified", None) == self._verification_key():
+            return  # clean() has just checked these words; save() need not search the passage again
         passage = self.passage
         if passage.retired:
             raise ValidationError(
@@ -479,6 +500,10 @@ class Citation(CitationFields):
             raise ValidationError({"quote": str(error)}, code=error.code) from None
         self.quote, self.start, self.end = match.quote, match.start, match.end
         self.prefix, self.suffix = match.prefix, match.suffix
+        self._verified = self._verification_key()
+
+    def _verification_key(self):
+        return (self.passage_id, self.quote, self.start, self.prefix, self.suffix)
 
 
 @receiver(post_delete, sender=Citation)
@@ -607,6 +632,8 @@ class BriefingEvent(AppendOnlyModel):
         CORRECTED = "corrected", "Correction added"
         EDITED = "edited", "Edited after approval or publication"
         REVERTED = "reverted", "Reverted to an earlier revision"
+        CITATIONS_CHECKED = "citations_checked", "Re-anchored citations checked"
+        TAGS_CHANGED = "tags_changed", "Tags merged or deleted"
 
     briefing = models.ForeignKey(Briefing, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="briefing_events")

@@ -7,12 +7,19 @@ the exact substring of the source and its offsets, so what is stored is what
 the source prints.
 """
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
 MIN_WORDS = 3
 CONTEXT_CHARS = 32
+# Bounds on the work one check may do, so that a passage of megabytes cannot tie up a worker: how many
+# places of an ambiguous quote are looked at, and the passage size (in characters times the quote's
+# length) up to which the closest words of a missing quote are looked for.
+MAX_CANDIDATES = 50
+NEAR_MATCH_MAX_WORK = 20_000_000
 # A partial-ratio score from 0 to 100; above this, different words are "close".
 NEAR_MATCH_SCORE = 70
 
@@ -41,60 +48,114 @@ class QuoteMatch:
     suffix: str
 
 
-@dataclass(frozen=True)
 class Folded:
-    """Text with typography folded away, and where each folded character came from."""
+    """Text with typography folded away, and where each folded character came from.
 
-    text: str
-    starts: tuple
-    ends: tuple
+    Most characters fold to themselves, so only the places where folding
+    changes the text are recorded (``changes``: folded start, folded length,
+    original start, original end, in order); any other folded character maps
+    to the original one at the same distance after the last change. They are
+    worked out only as far as a position asked for, so a search that finds
+    nothing, or finds its words early, never maps the rest of a long passage.
+    """
+
+    def __init__(self, text, source):
+        self.text = text
+        self.changes = []
+        self._change_starts = []
+        self._source = source
+        self._runs = _RUNS.finditer(source)
+        self._mapped = 0  # folded characters accounted for by the changes so far
+        self._copied = 0  # source characters accounted for
+
+    def _map_through(self, index):
+        """Record the changes until every one that starts at or before folded ``index`` is known."""
+        while self._mapped <= index and self._runs is not None:
+            run = next(self._runs, None)
+            if run is None:
+                self._runs = None
+                return
+            start = run.start()
+            self._mapped += start - self._copied
+            for piece_length, piece_start, piece_end in _run_pieces(run.group()):
+                self.changes.append((self._mapped, piece_length, start + piece_start, start + piece_end))
+                self._change_starts.append(self._mapped)
+                self._mapped += piece_length
+            self._copied = run.end()
+
+    def _origin(self, index):
+        """(start, end) in the original text of the folded character at ``index``."""
+        self._map_through(index)
+        where = bisect_right(self._change_starts, index) - 1
+        if where < 0:
+            return index, index + 1
+        folded_start, folded_length, start, end = self.changes[where]
+        if index < folded_start + folded_length:
+            if end - start == folded_length:
+                return start + index - folded_start, start + index - folded_start + 1
+            return start, end
+        original = end + index - folded_start - folded_length
+        return original, original + 1
 
     def span(self, folded_start, folded_end):
         """The span of the original text that produced folded_text[folded_start:folded_end]."""
-        return self.starts[folded_start], self.ends[folded_end - 1]
+        return self._origin(folded_start)[0], self._origin(folded_end - 1)[1]
+
+
+# Runs of the characters folding changes (whitespace, invisible characters, dashes, ellipses), except a
+# lone space, which folds to itself: the regular expression engine skips everything else.
+_MARKED = re.escape(INVISIBLE + DASHES + "…")
+_RUNS = re.compile(f"[\\s{_MARKED}]{{2,}}|[^\\S ]|[{_MARKED}]")
+
+
+def _fold_run(text, index, length):
+    """Fold ``text[index:length]``, a run of foldable characters: yield (folded, start, end) pieces."""
+    while index < length:
+        char = text[index]
+        if char in INVISIBLE:
+            yield "", index, index + 1
+            index += 1
+        elif char.isspace():
+            run_end = index
+            while run_end < length and (text[run_end].isspace() or text[run_end] in INVISIBLE):
+                run_end += 1
+            # A dash swallows the space before it; the character after a run is never a dash.
+            yield ("" if run_end < length and text[run_end] in DASHES else " "), index, run_end
+            index = run_end
+        elif char in DASHES:
+            run_start = index
+            while index < length and (text[index] in DASHES or text[index].isspace() or text[index] in INVISIBLE):
+                index += 1
+            yield "-", run_start, index
+        else:  # an ellipsis
+            yield "...", index, index + 1
+            index += 1
+
+
+@lru_cache(maxsize=1024)
+def _run_pieces(run):
+    """How a run of foldable characters folds: (folded length, start, end) pieces; runs repeat, so cached."""
+    return tuple((len(piece), start, end) for piece, start, end in _fold_run(run, 0, len(run)))
+
+
+@lru_cache(maxsize=1024)
+def _folded_run(run):
+    return "".join(piece for piece, _start, _end in _fold_run(run, 0, len(run)))
 
 
 def fold(text):
     """Fold whitespace runs, quote marks, apostrophes, dashes and ellipses; keep case.
 
     Spaces next to a dash are dropped too, so "son -- Ilham" and "son—Ilham" fold alike.
+    The regular expression engine finds the runs that change and ``str.replace``
+    the marks, so a passage of megabytes folds in a fraction of a second.
     """
-    chars, starts, ends = [], [], []
-
-    def emit(char, start, end):
-        chars.append(char)
-        starts.append(start)
-        ends.append(end)
-
-    index, length = 0, len(text)
-    while index < length:
-        char = text[index]
-        if char in INVISIBLE:
-            index += 1
-        elif char.isspace():
-            run_end = index
-            while run_end < length and (text[run_end].isspace() or text[run_end] in INVISIBLE):
-                run_end += 1
-            if run_end >= length or text[run_end] not in DASHES:  # a dash swallows the space before it
-                emit(" ", index, run_end)
-            index = run_end
-        elif char in DASHES:
-            run_start = index
-            while index < length and (text[index] in DASHES or text[index].isspace() or text[index] in INVISIBLE):
-                index += 1
-            emit("-", run_start, index)
-        elif char == "…":
-            for _ in range(3):
-                emit(".", index, index + 1)
-            index += 1
-        else:
-            if char in APOSTROPHES:
-                char = "'"
-            elif char in DOUBLE_QUOTES:
-                char = '"'
-            emit(char, index, index + 1)
-            index += 1
-    return Folded("".join(chars), tuple(starts), tuple(ends))
+    folded = _RUNS.sub(lambda run: _folded_run(run.group()), text)
+    for char in APOSTROPHES:
+        folded = folded.replace(char, "'")
+    for char in DOUBLE_QUOTES:
+        folded = folded.replace(char, '"')
+    return Folded(folded, text)
 
 
 def word_count(quote):
@@ -122,20 +183,41 @@ def _trim(text, start, end):
     return start, end
 
 
-def find_all(text, quote):
-    """Every (start, end) span of ``text`` that equals ``quote`` once both are folded."""
+def find_all(text, quote, limit=None):
+    """Every (start, end) span of ``text`` that equals ``quote`` once both are folded; the first ``limit`` only.
+
+    The passage is folded once, however many places match.
+    """
     folded_quote = fold(quote.strip()).text.strip()
     if not folded_quote:
         return []
     folded = fold(text)
-    spans, position = [], folded.text.find(folded_quote)
-    while position != -1:
+    spans, seen, position = [], set(), folded.text.find(folded_quote)
+    while position != -1 and (limit is None or len(spans) < limit):
         start, end = folded.span(position, position + len(folded_quote))
         span = _trim(text, start, end)
-        if span not in spans:
+        if span not in seen:
+            seen.add(span)
             spans.append(span)
         position = folded.text.find(folded_quote, position + 1)
     return spans
+
+
+def _window(length):
+    """How many characters of the source to fold to find ``length`` folded characters, runs of spaces allowed."""
+    return 4 * length + 64
+
+
+def match_at(text, quote, start):
+    """The span of ``quote`` starting exactly at ``start`` in ``text``, or None; folds only the text there."""
+    folded_quote = fold(quote.strip()).text.strip()
+    if not folded_quote or start is None or not 0 <= start < len(text) or text[start].isspace():
+        return None
+    window = fold(text[start:start + _window(len(folded_quote))])
+    if not window.text.startswith(folded_quote):
+        return None
+    span_start, span_end = window.span(0, len(folded_quote))
+    return _trim(text, start + span_start, start + span_end)
 
 
 def context(text, start, end, size=CONTEXT_CHARS):
@@ -146,11 +228,13 @@ def context(text, start, end, size=CONTEXT_CHARS):
 def _context_agrees(text, start, end, prefix, suffix):
     """How many of the given prefix/suffix agree with the text around the span (0, 1 or 2)."""
     score = 0
+    # Only the text next to the span is folded, not the passage once per place.
     wanted_prefix = fold(prefix).text.strip()
-    if wanted_prefix and fold(text[:start]).text.rstrip().endswith(wanted_prefix):
+    before = text[max(0, start - _window(len(wanted_prefix))):start]
+    if wanted_prefix and fold(before).text.rstrip().endswith(wanted_prefix):
         score += 1
     wanted_suffix = fold(suffix).text.strip()
-    if wanted_suffix and fold(text[end:]).text.lstrip().startswith(wanted_suffix):
+    if wanted_suffix and fold(text[end:end + _window(len(wanted_suffix))]).text.lstrip().startswith(wanted_suffix):
         score += 1
     return score
 
@@ -173,8 +257,10 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
     Returns (words, score) where words is an exact substring of ``text``.
     """
     folded_quote = fold(quote.strip()).text.strip()
+    if not folded_quote or len(folded_quote) * len(text) > NEAR_MATCH_MAX_WORK:
+        return None  # too much to compare: the caller says the words are missing without a suggestion
     folded = fold(text)
-    if not folded_quote or not folded.text:
+    if not folded.text:
         return None
     alignment = fuzz.partial_ratio_alignment(folded_quote, folded.text)
     if alignment.score < threshold or alignment.dest_end <= alignment.dest_start:
@@ -202,9 +288,16 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
     return text[start:end], score
 
 
-def _spans_description(spans):
-    places = [str(start) for start, _ in spans]
+def _spans_description(spans, more=False):
+    places = [str(start) for start, _ in spans[:5]]
+    if more or len(spans) > 5:
+        return "characters " + ", ".join(places) + " and further on"
     return "characters " + ", ".join(places[:-1]) + f" and {places[-1]}"
+
+
+def longest_possible(text):
+    """The most folded characters ``text`` could match: folding only shortens, but for ellipses."""
+    return len(text) + 2 * text.count("…")
 
 
 def locate(text, quote, *, start=None, prefix="", suffix=""):
@@ -214,9 +307,25 @@ def locate(text, quote, *, start=None, prefix="", suffix=""):
     ``suffix`` (words around it) say which occurrence is meant. Raises QuoteError.
     """
     check_length(quote)
-    spans = find_all(text, quote)
+    folded_quote = fold(quote.strip()).text.strip()
+    if len(folded_quote) > longest_possible(text):
+        raise QuoteError(
+            f"The quote is longer than the whole passage ({len(folded_quote):,} characters against "
+            f"{len(text):,}): check that you chose the right passage and quoted only its words.",
+            code="longer_than_passage",
+        )
+    exact = match_at(text, quote, start)
+    if exact is not None:
+        return _match(text, *exact)
+    spans = find_all(text, quote, limit=MAX_CANDIDATES + 1)
     if not spans:
         near = closest_words(text, quote)
+        if near is None and len(folded_quote) * len(text) > NEAR_MATCH_MAX_WORK:
+            raise QuoteError(
+                "These words are not in the passage. It is too long to look for the closest words: "
+                "check the quote against the source.",
+                code="not_found",
+            )
         if near:
             words, _score = near
             raise QuoteError(
@@ -230,19 +339,25 @@ def locate(text, quote, *, start=None, prefix="", suffix=""):
             code="not_found",
         )
     if len(spans) > 1:
-        chosen = [span for span in spans if span[0] == start] if start is not None else []
-        if not chosen and (prefix.strip() or suffix.strip()):
+        more = len(spans) > MAX_CANDIDATES
+        spans = spans[:MAX_CANDIDATES]
+        chosen = []
+        if prefix.strip() or suffix.strip():
             scores = [_context_agrees(text, s, e, prefix, suffix) for s, e in spans]
             best = max(scores)
             chosen = [span for span, score in zip(spans, scores, strict=True) if best and score == best]
-        if len(chosen) != 1:
+        if len(chosen) != 1 or more:
+            times = f"more than {MAX_CANDIDATES}" if more else str(len(spans))
             raise QuoteError(
-                f"These words occur {len(spans)} times in the passage (at {_spans_description(spans)}). "
+                f"These words occur {times} times in the passage (at {_spans_description(spans, more)}). "
                 "Say which one you mean: quote a few more words, or give the words just before "
                 "or just after it.",
                 code="ambiguous",
             )
         spans = chosen
-    match_start, match_end = spans[0]
-    before, after = context(text, match_start, match_end)
-    return QuoteMatch(match_start, match_end, text[match_start:match_end], before, after)
+    return _match(text, *spans[0])
+
+
+def _match(text, start, end):
+    before, after = context(text, start, end)
+    return QuoteMatch(start, end, text[start:end], before, after)

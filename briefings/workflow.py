@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from . import notifications, revisions
-from .models import Briefing, BriefingEvent, Citation, Correction, display_name, rendering_once
+from .models import Briefing, BriefingEvent, Citation, Correction, Tag, display_name, rendering_once
 
 Status = Briefing.Status
 Action = BriefingEvent.Action
@@ -44,8 +44,10 @@ class StaleVersion(WorkflowError):
         if self.actor is not None:
             who = display_name(self.actor)
             when = date_format(timezone.localtime(self.when), "DATETIME_FORMAT")
+            step = briefing.events.filter(created_at=self.when).order_by("-pk").first()
+            what = f" ({step.get_action_display().lower()})" if step is not None else ""
             message = (
-                f"{who} saved a newer version of this briefing on {when}. "
+                f"{who} saved a newer version of this briefing on {when}{what}. "
                 "Your changes were not saved; reload the page to see theirs."
             )
         else:
@@ -147,6 +149,24 @@ def check_edit(briefing, user):
         raise WorkflowError("A retracted briefing cannot be edited.")
 
 
+def check_mark_citations_checked(briefing, user):
+    """Whoever may edit the briefing confirms its re-anchored citations; nobody does on a retracted one."""
+    _require(user, "change_citation", "mark citations as checked")
+    if briefing.is_retracted:
+        raise WorkflowError("A retracted briefing is closed: its citations are kept as they were.")
+    if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
+        raise PermissionDenied("Only an author of this briefing or an editor can mark its citations as checked.")
+
+
+def check_share_preview(briefing, user):
+    """Authors and editors share previews of work in progress; a retracted briefing has nothing to preview."""
+    _require(user, "view_briefing", "share preview links")
+    if briefing.is_retracted:
+        raise WorkflowError("A retracted briefing cannot be previewed: readers see its retraction notice.")
+    if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
+        raise PermissionDenied("Only an author of this briefing or an editor can share a preview of it.")
+
+
 def check_submit(briefing, user):
     _require(user, "submit_briefing", "submit briefings for review")
     _require_state(briefing, {Status.DRAFT, Status.CHANGES_REQUESTED}, "submitted for review")
@@ -222,11 +242,16 @@ def can(action, briefing, user):
 
 
 def can_edit(briefing, user):
+    return refusal(check_edit, briefing, user) is None
+
+
+def refusal(check, briefing, user):
+    """Why ``check`` refuses ``user`` on the briefing, in words for them; None when it allows."""
     try:
-        check_edit(briefing, user)
-    except (WorkflowError, PermissionDenied):
-        return False
-    return True
+        check(briefing, user)
+    except (WorkflowError, PermissionDenied) as refused:
+        return str(refused) or "You are not allowed to do that."
+    return None
 
 
 def available_actions(briefing, user):
@@ -426,6 +451,33 @@ def record_edit(briefing, user, *, summary=""):
     return revision
 
 
+def mark_citations_checked(briefing, user):
+    """Confirm the briefing's re-anchored citations: a person read the words where a re-import moved them.
+
+    Returns the number of citations confirmed; with none to confirm nothing is
+    recorded and the version stays.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row = _lock(briefing)
+        check_mark_citations_checked(row, user)
+        reanchored = Citation.objects.filter(briefing=row, status=Citation.Status.REANCHORED)
+        labels = sorted(reanchored.values_list("label", flat=True))
+        if not labels:
+            return 0
+        reanchored.update(
+            status=Citation.Status.OK,
+            status_reason=f"Re-anchored words checked by {display_name(user)}.",
+            checked_at=now,
+        )
+        _move(
+            briefing, row, user, Action.CITATIONS_CHECKED, row.status,
+            comment="Checked " + ", ".join(f"[^{label}]" for label in labels) + ".",
+            revision=revisions.latest_revision(row),
+        )
+    return len(labels)
+
+
 def revert(briefing, user, revision):
     """Make an earlier revision the working copy again, as a new revision; history is kept."""
     if revision.briefing_id != briefing.pk:
@@ -440,3 +492,65 @@ def revert(briefing, user, revision):
         for name in ("status", "version", "title", "dek", "body", "body_html", "updated_at"):
             setattr(briefing, name, getattr(row, name))
     return new
+
+
+# Tags on published work ---------------------------------------------------------
+
+
+def briefings_showing(tags):
+    """Briefings whose published revision carries one of ``tags``: readers would see a change to them."""
+    return (
+        Briefing.objects.filter(published_revision__tagged_items__tag__in=[tag.pk for tag in tags])
+        .distinct()
+        .order_by("title", "pk")
+    )
+
+
+def check_merge_tags(user):
+    _require(user, "change_tag", "merge tags")
+    _require(user, "delete_tag", "merge tags")
+
+
+def check_delete_tags(user):
+    _require(user, "delete_tag", "delete tags")
+
+
+def _record_tag_change(briefings, user, comment):
+    """An event on each briefing, under its row's lock, and a new version (a form open on the old tags is stale)."""
+    for row in Briefing.objects.select_for_update().filter(pk__in=[briefing.pk for briefing in briefings]):
+        Briefing.objects.filter(pk=row.pk).update(version=F("version") + 1)
+        BriefingEvent.objects.create(
+            briefing=row, actor=user, action=Action.TAGS_CHANGED, from_state=row.status, to_state=row.status,
+            comment=comment, revision=row.published_revision,
+        )
+
+
+def merge_tags(kept, others, user):
+    """Merge ``others`` into ``kept``: published briefings record it, and the others' addresses lead to ``kept``.
+
+    Returns ``(number of briefings that gained the tag, briefings readers see the change on)``.
+    """
+    check_merge_tags(user)
+    others = [tag for tag in others if tag.pk != kept.pk]
+    with transaction.atomic():
+        touched = list(briefings_showing(others))
+        names = ", ".join(f"“{tag.name}”" for tag in others)
+        moved = kept.merge(others)
+        _record_tag_change(touched, user, f"Tag {names} merged into “{kept.name}”.")
+    return moved, touched
+
+
+def delete_tags(tags, user):
+    """Delete ``tags``; each published briefing carrying one records which it lost. Returns those briefings."""
+    check_delete_tags(user)
+    tags = list(tags)
+    with transaction.atomic():
+        touched = list(briefings_showing(tags))
+        for briefing in touched:
+            lost = Tag.objects.filter(
+                pk__in=[tag.pk for tag in tags], revision_tags__revision=briefing.published_revision_id
+            ).order_by("name")
+            names = ", ".join(f"“{name}”" for name in lost.values_list("name", flat=True))
+            _record_tag_change([briefing], user, f"Tag {names} deleted; readers no longer see it on this briefing.")
+        Tag.objects.filter(pk__in=[tag.pk for tag in tags]).delete()
+    return touched

@@ -21,9 +21,15 @@ urlpatterns = [
     path("sources/<slug:slug>/feed/", public_page(feeds.SourceFeed()), name="source_feed"),
     path("sources/<slug:slug>/feed/atom/", public_page(feeds.SourceAtomFeed()), name="source_feed_atom"),
     path("tags/", public_page(views.TagListView.as_view(), PAGED), name="tag_list"),
-    path("tags/<slug:slug>/", public_page(views.TagDetailView.as_view(), PAGED), name="tag_detail"),
-    path("tags/<slug:slug>/feed/", public_page(feeds.TagFeed()), name="tag_feed"),
-    path("tags/<slug:slug>/feed/atom/", public_page(feeds.TagAtomFeed()), name="tag_feed_atom"),
+    path(
+        "tags/<slug:slug>/",
+        public_page(views.follow_merged_tag(views.TagDetailView.as_view()), PAGED),
+        name="tag_detail",
+    ),
+    path("tags/<slug:slug>/feed/", public_page(views.follow_merged_tag(feeds.TagFeed())), name="tag_feed"),
+    path(
+        "tags/<slug:slug>/feed/atom/", public_page(views.follow_merged_tag(feeds.TagAtomFeed())), name="tag_feed_atom"
+    ),
     path("search/", public_page(views.SearchView.as_view(), ("q", "page", "passages_page")), name="search"),
     path("corrections/", public_page(views.CorrectionListView.as_view(), PAGED), name="corrections"),
     path("corrections/feed/", public_page(feeds.CorrectionFeed()), name="corrections_feed"),

@@ -2,9 +2,11 @@
 
 Caching and conditional GET are applied to every route in ``urls.py``.
 """
+from functools import wraps
+
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -12,6 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from briefings import preview as preview_links
+from briefings.models import TagRedirect
 from sources.models import Source
 
 from . import metadata, queries, search
@@ -124,6 +127,24 @@ class SourceDetailView(DetailView):
         return context
 
 
+def follow_merged_tag(view):
+    """A tag merged into another keeps its address: its page and feeds answer 301 with the kept tag's."""
+
+    @wraps(view)
+    def wrapper(request, *args, slug, **kwargs):
+        try:
+            return view(request, *args, slug=slug, **kwargs)
+        except Http404:
+            merged = TagRedirect.objects.filter(old_slug=slug).select_related("tag").first()
+            if merged is None:
+                raise
+            path = reverse(request.resolver_match.view_name, kwargs={"slug": merged.tag.slug})
+            query = request.GET.urlencode()
+            return HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
+
+    return wrapper
+
+
 class TagListView(ListView):
     """Every tag that at least one published briefing carries, with how many do."""
 
@@ -216,19 +237,27 @@ def robots_txt(request):
 
 @require_GET
 def preview(request, token):
-    """The revision a signed preview link names, to someone without an account; 404 or 410 once it is unusable."""
+    """The revision a signed preview link names, to someone without an account; 404 or 410 once it is unusable.
+
+    A revision readers can see now leads to its public page (or its retraction notice).
+    """
     try:
-        revision = preview_links.read_token(token)
+        found = preview_links.open_link(token)
     except preview_links.PreviewUnavailable as unavailable:
         status = 404 if unavailable.reason == "invalid" else 410
         response = render(request, "public/preview.html", {"reason": unavailable.reason}, status=status)
     else:
-        context = {
-            "revision": revision,
-            "briefing": revision.briefing,
-            "authors": list(revision.briefing.authors.all()),
-        }
-        response = render(request, "public/preview.html", context)
+        if found.redirect_to:
+            response = redirect(found.redirect_to)
+        else:
+            revision = found.revision
+            context = {
+                "revision": revision,
+                "scheduled_for": found.scheduled_for,
+                "briefing": revision.briefing,
+                "authors": list(revision.briefing.authors.all()),
+            }
+            response = render(request, "public/preview.html", context)
     # A preview is for the person holding the link: never indexed, never cached.
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from briefings import workflow
-from briefings.models import Briefing, Citation, Tag
+from briefings.models import Briefing, BriefingEvent, Citation, Tag
 from sources.models import Passage, Source
 
 from .factories import Newsroom, cite, counting_renders, make_briefing, make_source, passage
@@ -452,3 +452,185 @@ class PublicColumnTests(TestCase):
             self.client.get(url)
         with self.assertNumQueries(10):
             self.client.get(url + "?public=live")
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]] if response.context else []
+
+
+class ReanchoredActionObjectTests(TestCase):
+    """Roles × briefings for "Mark re-anchored citations as checked": the workflow decides per briefing."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.newsroom = Newsroom()
+        cls.other_analyst = Newsroom().analyst
+        cls.source = make_source()
+
+    def reanchored_briefing(self, state="draft"):
+        briefing = getattr(self.newsroom, state)([(passage(self.source, 1), "signed a transit agreement")])
+        Citation.objects.filter(briefing=briefing).update(status=Citation.Status.REANCHORED)
+        return Briefing.objects.get(pk=briefing.pk)
+
+    def run_action(self, user, *briefings):
+        self.client.force_login(user)
+        return self.client.post(
+            reverse("admin:briefings_briefing_changelist"),
+            {"action": "mark_reanchored_checked", "_selected_action": [briefing.pk for briefing in briefings]},
+            follow=True,
+        )
+
+    def assert_untouched(self, briefing):
+        fresh = Briefing.objects.get(pk=briefing.pk)
+        self.assertEqual(fresh.version, briefing.version)
+        self.assertFalse(fresh.events.filter(action=BriefingEvent.Action.CITATIONS_CHECKED).exists())
+        self.assertEqual(
+            set(fresh.citations.values_list("status", flat=True)), {Citation.Status.REANCHORED}
+        )
+
+    def test_analyst_cannot_check_another_analysts_citations(self):
+        """An analyst marking someone else's citations as checked is refused for that briefing, with the reason."""
+        briefing = self.reanchored_briefing()
+        response = self.run_action(self.other_analyst, briefing)
+        self.assert_untouched(briefing)
+        self.assertTrue(
+            any("Only an author of this briefing or an editor" in message for message in messages_of(response)),
+            messages_of(response),
+        )
+
+    def test_author_checks_own_citations_with_a_record(self):
+        """The author's check sets the citations ok, names them, bumps the version and writes an event."""
+        briefing = self.reanchored_briefing()
+        self.run_action(self.newsroom.analyst, briefing)
+        fresh = Briefing.objects.get(pk=briefing.pk)
+        self.assertEqual(set(fresh.citations.values_list("status", flat=True)), {Citation.Status.OK})
+        self.assertIn(self.newsroom.analyst.get_full_name(), fresh.citations.first().status_reason)
+        self.assertEqual(fresh.version, briefing.version + 1)
+        event = fresh.events.get(action=BriefingEvent.Action.CITATIONS_CHECKED)
+        self.assertEqual(event.actor, self.newsroom.analyst)
+
+    def test_editor_checks_any_briefing(self):
+        """An editor may check the citations of a briefing they did not write."""
+        briefing = self.reanchored_briefing("published")
+        self.run_action(self.newsroom.editor, briefing)
+        self.assertEqual(set(Citation.objects.filter(briefing=briefing).values_list("status", flat=True)), {"ok"})
+
+    def test_retracted_briefing_is_refused(self):
+        """Nobody, editors included, changes the citations of a retracted briefing; the message says why."""
+        briefing = self.reanchored_briefing("retracted")
+        response = self.run_action(self.newsroom.editor, briefing)
+        self.assert_untouched(briefing)
+        self.assertTrue(any("retracted" in message for message in messages_of(response)), messages_of(response))
+
+    def test_mixed_selection_is_judged_per_briefing(self):
+        """In one selection the analyst's own briefing is checked and a colleague's is refused."""
+        own = self.reanchored_briefing()
+        others = Newsroom()
+        theirs = others.draft([(passage(self.source, 2), "carry gas from the Caspian")])
+        Citation.objects.filter(briefing=theirs).update(status=Citation.Status.REANCHORED)
+        theirs = Briefing.objects.get(pk=theirs.pk)
+        response = self.run_action(self.newsroom.analyst, own, theirs)
+        self.assert_untouched(theirs)
+        self.assertEqual(set(Citation.objects.filter(briefing=own).values_list("status", flat=True)), {"ok"})
+        self.assertIn("1 re-anchored citation(s) marked as checked.", messages_of(response))
+
+
+class TagsOnPublishedWorkTests(TestCase):
+    """Merging or deleting a tag that readers see is recorded on each briefing, and old tag links keep working."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.newsroom = Newsroom()
+        source = make_source()
+        cls.live = cls.newsroom.published([(passage(source, 1), "signed a transit agreement")], tags=["Power"])
+        cls.draft = cls.newsroom.draft([(passage(source, 2), "carry gas from the Caspian")], tags=["Power"])
+        cls.power = Tag.objects.get(name="Power")
+        cls.energy = Tag.objects.create(name="Energy")
+
+    def setUp(self):
+        self.client.force_login(self.newsroom.editor)
+
+    def merge(self):
+        selection = {"action": "merge_tags", "_selected_action": [self.energy.pk, self.power.pk]}
+        return self.client.post(
+            reverse("admin:briefings_tag_changelist"), {**selection, "apply": "Merge tags", "keep": self.energy.pk}
+        )
+
+    def test_merge_records_an_event_on_each_published_briefing(self):
+        """A merge shows in the review record of the published briefing it touches, not on drafts."""
+        self.assertEqual(self.merge().status_code, 302)
+        event = self.live.events.get(action=BriefingEvent.Action.TAGS_CHANGED)
+        self.assertIn("“Power” merged into “Energy”", event.comment)
+        self.assertEqual(event.actor, self.newsroom.editor)
+        self.assertFalse(self.draft.events.filter(action=BriefingEvent.Action.TAGS_CHANGED).exists())
+        self.assertEqual(list(self.live.published_revision.tags.values_list("name", flat=True)), ["Energy"])
+
+    def test_merged_tag_page_and_feeds_redirect_to_the_kept_tag(self):
+        """Readers following the old tag's page or feeds land on the kept tag's, with a permanent redirect."""
+        self.merge()
+        self.client.logout()
+        for old, new in [
+            ("/tags/power/", "/tags/energy/"),
+            ("/tags/power/feed/", "/tags/energy/feed/"),
+            ("/tags/power/feed/atom/", "/tags/energy/feed/atom/"),
+            ("/tags/power/?page=1", "/tags/energy/?page=1"),
+        ]:
+            with self.subTest(old):
+                response = self.client.get(old)
+                self.assertEqual(response.status_code, 301)
+                self.assertEqual(response["Location"], new)
+                self.assertEqual(self.client.get(new).status_code, 200)
+
+    def test_merging_again_keeps_the_oldest_links(self):
+        """A tag merged into a tag that is merged later still leads to the tag that stays."""
+        self.merge()
+        climate = Tag.objects.create(name="Climate")
+        self.client.post(
+            reverse("admin:briefings_tag_changelist"),
+            {"action": "merge_tags", "_selected_action": [self.energy.pk, climate.pk], "apply": "Merge tags",
+             "keep": climate.pk},
+        )
+        self.client.logout()
+        self.assertEqual(self.client.get("/tags/power/")["Location"], "/tags/climate/")
+        self.assertEqual(self.client.get("/tags/energy/")["Location"], "/tags/climate/")
+
+    def test_unknown_tag_is_still_not_found(self):
+        """A tag that never existed is a 404, not a redirect."""
+        self.assertEqual(self.client.get("/tags/no-such-tag/").status_code, 404)
+
+    def test_delete_asks_for_confirmation_listing_published_briefings(self):
+        """Deleting a tag readers see names the published briefings that carry it before anything happens."""
+        response = self.client.get(reverse("admin:briefings_tag_delete", args=[self.power.pk]))
+        self.assertContains(response, "Readers see 1 published briefing")
+        self.assertContains(response, f'<li><a href="{change_url(self.live)}">{self.live.title}</a></li>', html=True)
+        self.assertEqual(list(response.context["published_briefings"]), [self.live])  # not the draft
+        self.assertTrue(Tag.objects.filter(pk=self.power.pk).exists())
+
+    def test_delete_records_an_event_on_each_published_briefing(self):
+        """Confirming the deletion records on the published briefing which tag it lost."""
+        response = self.client.post(reverse("admin:briefings_tag_delete", args=[self.power.pk]), {"post": "yes"})
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(Tag.objects.filter(pk=self.power.pk).exists())
+        event = self.live.events.get(action=BriefingEvent.Action.TAGS_CHANGED)
+        self.assertIn("“Power” deleted", event.comment)
+        self.assertFalse(self.draft.events.filter(action=BriefingEvent.Action.TAGS_CHANGED).exists())
+
+    def test_bulk_delete_lists_and_records(self):
+        """Deleting tags from the list asks first, naming the published briefings, then records the change."""
+        url = reverse("admin:briefings_tag_changelist")
+        selection = {"action": "delete_selected", "_selected_action": [self.power.pk, self.energy.pk]}
+        confirm = self.client.post(url, selection)
+        self.assertContains(confirm, self.live.title)
+        self.assertContains(confirm, "these tags")
+        self.client.post(url, {**selection, "post": "yes"})
+        self.assertFalse(Tag.objects.exists())
+        self.assertTrue(self.live.events.filter(action=BriefingEvent.Action.TAGS_CHANGED).exists())
+
+    def test_analyst_cannot_merge_or_delete(self):
+        """An analyst has no merge or delete on tags: nothing changes."""
+        self.client.force_login(self.newsroom.analyst)
+        self.merge()
+        self.assertEqual(self.client.get(reverse("admin:briefings_tag_delete", args=[self.power.pk])).status_code,
+                         403)
+        self.assertEqual(Tag.objects.count(), 2)
+        self.assertFalse(BriefingEvent.objects.filter(action=BriefingEvent.Action.TAGS_CHANGED).exists())

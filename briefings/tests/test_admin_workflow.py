@@ -293,3 +293,171 @@ class ScheduledDisplayTests(AdminTestCase):
         response = self.client.get(change_url(briefing))
         self.assertContains(response, "scheduled for")
         self.assertEqual(self.steps_shown(self.editor, briefing), ["unpublish"])
+
+
+class ObjectCheckTests(AdminTestCase):
+    """Every custom admin page and button asks the workflow about this briefing, not only about the model."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.other_analyst = make_user("other_analyst", "Analyst")
+
+    def setUp(self):
+        self.draft = make_briefing(self.analyst, title="Draft of one analyst")
+        self.retracted = published(make_briefing(self.analyst, title="Withdrawn"), self.analyst, self.editor)
+        workflow.retract(self.retracted, self.editor, reason="The deal was never signed.")
+        self.retracted = fresh(self.retracted)
+
+    def test_history_and_compare_are_read_only_views_for_any_colleague(self):
+        """Colleagues may read any briefing's history (everyone on staff may view briefings) but not revert it."""
+        self.client.force_login(self.other_analyst)
+        history = self.client.get(reverse("admin:briefings_briefing_revisions", args=[self.draft.pk]))
+        self.assertEqual(history.status_code, 200)
+        self.assertFalse(history.context["may_revert"])
+
+    def test_revert_of_another_analysts_briefing_is_refused_with_the_reason(self):
+        """An analyst opening a colleague's revert page sees why they may not, and posting changes nothing."""
+        self.client.force_login(self.other_analyst)
+        url = reverse("admin:briefings_briefing_revert", args=[self.draft.pk, 1])
+        page = self.client.get(url)
+        self.assertContains(page, "You can only edit briefings you are an author of.")
+        self.assertNotContains(page, 'value="Revert to revision 1"')
+        response = self.client.post(url, {"version": self.draft.version})
+        self.assertContains(response, "You can only edit briefings you are an author of.")
+        self.assertEqual(fresh(self.draft).revisions.count(), 1)
+
+    def test_revert_of_a_retracted_briefing_is_refused(self):
+        """Even an editor cannot revert a retracted briefing; the page says so."""
+        self.client.force_login(self.editor)
+        url = reverse("admin:briefings_briefing_revert", args=[self.retracted.pk, 1])
+        response = self.client.post(url, {"version": self.retracted.version})
+        self.assertContains(response, "A retracted briefing cannot be edited.")
+        self.assertEqual(fresh(self.retracted).version, self.retracted.version)
+
+    def test_preview_link_refused_per_briefing(self):
+        """A colleague's draft and a retracted briefing give no preview link, and the message says why."""
+        cases = [
+            (self.other_analyst, self.draft, "Only an author of this briefing or an editor"),
+            (self.editor, self.retracted, "A retracted briefing cannot be previewed"),
+            (self.analyst, self.retracted, "A retracted briefing cannot be previewed"),
+        ]
+        for user, briefing, reason in cases:
+            with self.subTest(user=user.username, briefing=briefing.title):
+                self.client.force_login(user)
+                response = self.client.post(
+                    reverse("admin:briefings_briefing_preview_link", args=[briefing.pk]), follow=True
+                )
+                [message] = messages_of(response)
+                self.assertIn("No preview link was made", message)
+                self.assertIn(reason, message)
+                self.assertNotIn("/preview/", message)
+
+    def test_preview_link_allowed_for_author_and_editor(self):
+        """The author and an editor both get a link to a draft."""
+        for user in (self.analyst, self.editor):
+            with self.subTest(user=user.username):
+                self.client.force_login(user)
+                response = self.client.post(
+                    reverse("admin:briefings_briefing_preview_link", args=[self.draft.pk]), follow=True
+                )
+                self.assertIn("http://testserver/preview/", messages_of(response)[-1])
+
+    def test_step_page_says_why_before_the_user_types(self):
+        """Opening a step the user may not take on this briefing shows the reason at once."""
+        self.client.force_login(self.other_analyst)
+        response = self.client.get(step_url(self.draft, "submit"))
+        self.assertContains(response, "Only an author of this briefing can submit it for review.")
+        self.client.force_login(self.editor)
+        response = self.client.get(step_url(self.retracted, "correct"))
+        self.assertContains(response, "A retracted briefing cannot be corrected.")
+
+    def test_step_on_a_retracted_briefing_is_refused(self):
+        """Posting a step on a retracted briefing changes nothing and names the reason."""
+        self.client.force_login(self.editor)
+        response = self.client.post(step_url(self.retracted, "retract"), {"version": self.retracted.version,
+                                                                          "reason": "Again."})
+        self.assertContains(response, "already retracted")
+        self.assertEqual(fresh(self.retracted).events.count(), self.retracted.events.count())
+
+    def test_inbox_is_offered_to_reviewers_only(self):
+        """Analysts have no review inbox; an editor's leaves out what they saved themselves."""
+        workflow.submit(self.draft, self.analyst)
+        self.client.force_login(self.other_analyst)
+        response = self.client.get(reverse("admin:briefings_briefing_changelist"))
+        self.assertNotIn("review inbox", [spec.title for spec in response.context["cl"].filter_specs])
+        edited = make_briefing(self.analyst, title="Edited by the editor")
+        edited.dek = "Changed by the editor."
+        edited.save()
+        workflow.record_edit(edited, self.editor)
+        workflow.submit(edited, self.analyst)
+        self.client.force_login(self.editor)
+        response = self.client.get(reverse("admin:briefings_briefing_changelist"), {"inbox": "mine"})
+        self.assertEqual([b.title for b in response.context["cl"].result_list], ["Draft of one analyst"])
+
+
+class KeptTextTests(AdminTestCase):
+    """A save that meets a workflow step taken meanwhile answers with the form, the reason and the person's text."""
+
+    typed_body = "The deal was signed on a rainy Monday in Baku.[^a]"
+    typed_title = "A title the analyst typed"
+
+    def open_form(self, user, briefing):
+        self.client.force_login(user)
+        page = self.client.get(change_url(briefing))
+        self.assertEqual(page.status_code, 200)
+        data = form_data(page.content.decode(), "briefing_form")
+        data["body"] = [self.typed_body]
+        data["title"] = [self.typed_title]
+        return data
+
+    def assert_text_back(self, response, reason):
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, reason)
+        form = response.context["adminform"].form
+        self.assertEqual(form.data["body"], self.typed_body)
+        self.assertContains(response, self.typed_body)
+        self.assertContains(response, self.typed_title)
+        self.assertContains(response, "signed a transit agreement")  # the citation's quote, as posted
+
+    def test_retraction_meanwhile(self):
+        """An editor retracts while the analyst edits: the analyst gets the form back with the reason and their text."""
+        briefing = published(make_briefing(self.analyst), self.analyst, self.editor)
+        data = self.open_form(self.analyst, briefing)
+        workflow.retract(fresh(briefing), self.editor, reason="Withdrawn.")
+        response = self.client.post(change_url(briefing), data)
+        self.assert_text_back(response, "A retracted briefing cannot be edited.")
+        self.assertNotEqual(fresh(briefing).body, self.typed_body)
+
+    def test_publication_meanwhile(self):
+        """An editor publishes while the analyst edits: the save is refused as stale, with who did it and the text."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        data = self.open_form(self.analyst, briefing)
+        workflow.publish(fresh(briefing), self.editor)
+        response = self.client.post(change_url(briefing), data)
+        self.assert_text_back(response, "saved a newer version")
+        self.assertContains(response, f"{self.editor.username} saved a newer version")
+        self.assertContains(response, "(published).")
+        self.assertEqual(fresh(briefing).status, Status.PUBLISHED)
+
+    def test_removal_as_author_meanwhile(self):
+        """Removed from the byline while editing: the form comes back saying so, with the text."""
+        briefing = make_briefing(self.analyst)
+        briefing.authors.add(self.editor)
+        data = self.open_form(self.analyst, briefing)
+        briefing.authors.remove(self.analyst)
+        response = self.client.post(change_url(briefing), data)
+        self.assert_text_back(response, "You can only edit briefings you are an author of.")
+        self.assertNotEqual(fresh(briefing).body, self.typed_body)
+
+    def test_new_version_by_someone_else_meanwhile(self):
+        """Someone else saves first: the form comes back naming them, with the text."""
+        briefing = make_briefing(self.analyst)
+        data = self.open_form(self.analyst, briefing)
+        newer = fresh(briefing)
+        newer.dek = "The editor's summary."
+        newer.save()
+        workflow.record_edit(newer, self.editor)
+        response = self.client.post(change_url(briefing), data)
+        self.assert_text_back(response, "saved a newer version")
+        self.assertEqual(fresh(briefing).dek, "The editor's summary.")

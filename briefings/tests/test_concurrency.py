@@ -192,3 +192,45 @@ class ConcurrentSaveTests(TransactionTestCase):
             self.assertEqual(briefing.status, Briefing.Status.DRAFT)
         latest = briefing.revisions.order_by("-number").first()
         self.assertEqual(latest.body, briefing.body)  # the newest revision is what the briefing holds
+
+
+@FAST_PASSWORDS
+@skipUnless(connection.vendor == "postgresql", "needs PostgreSQL: concurrent connections and row locks")
+class RetractionDuringSaveTests(TransactionTestCase):
+    serialized_rollback = True
+
+    typed_body = "The deal was signed, then denied.[^a]"
+
+    def setUp(self):
+        self.analyst = make_user("analyst", "Analyst")
+        self.editor = make_user("editor", "Editor")
+        self.publisher = make_user("publisher", "Editor")
+
+    def test_analyst_saving_while_editor_retracts_never_loses_text(self):
+        """An analyst saving as an editor retracts either saves or gets their text back with the reason, never a 403."""
+        for _attempt in range(4):
+            briefing = make_briefing(self.analyst, body="The deal was signed.[^a]")
+            workflow.submit(briefing, self.analyst)
+            workflow.approve(briefing, self.editor)
+            workflow.publish(briefing, self.publisher)
+            url = f"/admin/briefings/briefing/{briefing.pk}/change/"
+            client = Client()
+            client.force_login(self.analyst)
+            data = form_data(client.get(url).content.decode(), "briefing_form")
+            data["body"] = [self.typed_body]
+            copy = fresh(briefing)
+            response, retraction = at_once(
+                lambda: client.post(url, data),  # noqa: B023 (run before the loop moves on)
+                lambda: workflow.retract(copy, self.editor, reason="The deal was denied."),  # noqa: B023
+            )
+            after = fresh(briefing)
+            if response.status_code == 302:
+                self.assertIsInstance(retraction, workflow.StaleVersion)
+                self.assertEqual(after.body, self.typed_body)
+            else:
+                self.assertEqual(response.status_code, 200, response)
+                self.assertIsInstance(retraction, BriefingEvent)
+                self.assertContains(response, "A retracted briefing cannot be edited.")
+                self.assertEqual(response.context["adminform"].form.data["body"], self.typed_body)
+                self.assertContains(response, self.typed_body)
+                self.assertEqual(after.status, Briefing.Status.RETRACTED)

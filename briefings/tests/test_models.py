@@ -1,10 +1,10 @@
-from unittest import skipUnless
+from unittest import mock, skipUnless
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.test import TestCase
 
-from briefings import revisions, search_index, workflow
+from briefings import quotes, revisions, search_index, workflow
 from briefings.models import Briefing, Citation, Correction, PassageSearchEntry, Revision, RevisionSearchEntry, Tag
 from sources.models import Passage
 
@@ -127,6 +127,26 @@ class CitationVerificationTests(TestCase):
             )
 
 
+class VerifiedOncePerSaveTests(TestCase):
+    def test_clean_then_save_searches_the_passage_once(self):
+        """A form's clean() and the save after it verify the quote once, so a long passage is not searched twice."""
+        briefing = make_briefing()
+        citation = Citation(briefing=briefing, passage=make_passage(), quote="signed a transit agreement", label="a")
+        with mock.patch.object(quotes, "locate", wraps=quotes.locate) as locate:
+            citation.full_clean()
+            citation.save()
+        self.assertEqual(locate.call_count, 1)
+
+    def test_changed_quote_is_verified_again_on_save(self):
+        """A quote changed after clean() is checked again when saved, so no unverified words are stored."""
+        briefing = make_briefing()
+        citation = Citation(briefing=briefing, passage=make_passage(), quote="signed a transit agreement", label="a")
+        citation.full_clean()
+        citation.quote = "words that are not there at all"
+        with self.assertRaises(ValidationError):
+            citation.save()
+
+
 class MarkerMatchTests(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -242,10 +262,12 @@ class TagTests(TestCase):
         energy = Tag.objects.get(name="Energy")
         merged = list(Tag.objects.exclude(pk=energy.pk))
         # Inside a savepoint: one read of the taggings and one update of those that move, the same
-        # two for the revisions' tags, then deleting the merged tags (read them, read their leftover
-        # taggings, delete the leftover revision tags and taggings, delete the tags). The count does
-        # not depend on how many briefings or revisions carry the tags.
-        with self.assertNumQueries(11):
+        # two for the revisions' tags, three to point the merged tags' addresses here (earlier redirects
+        # follow, stale ones go, one insert for the new ones), then deleting the merged tags (read
+        # them, read their leftover taggings, delete their redirects, the leftover revision tags and
+        # taggings, then the tags). The count does not depend on how many briefings or revisions carry
+        # the tags.
+        with self.assertNumQueries(15):
             moved = energy.merge(merged)
         self.assertEqual(moved, 2)
         self.assertEqual(list(Tag.objects.values_list("name", flat=True)), ["Energy"])

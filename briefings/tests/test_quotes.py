@@ -115,3 +115,64 @@ class PropertyTests(SimpleTestCase):
         self.assertTrue(spans)
         for span_start, span_end in spans:
             self.assertEqual(quotes.fold(text[span_start:span_end]).text, quotes.fold(quote).text)
+
+
+class BoundedWorkTests(SimpleTestCase):
+    """A huge passage or a huge quote gets the right answer without the check searching without end."""
+
+    big = " ".join(["The delegation met officials in Baku on Monday, and talks went on."] * 30_000)  # ~2 MB
+
+    def test_quote_longer_than_its_passage_is_refused_first(self):
+        """A quote longer than the whole passage is refused saying so, before any search."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate("A short passage of five words.", "A short passage of five words, and then many more.")
+        self.assertEqual(raised.exception.code, "longer_than_passage")
+        self.assertIn("longer than the whole passage", str(raised.exception))
+
+    def test_quote_with_ellipsis_may_equal_a_passage_with_one(self):
+        """Three dots in a quote match the ellipsis character of a passage of the same words."""
+        match = quotes.locate("He paused… and signed the deal.", "He paused... and signed the deal.")
+        self.assertEqual(match.quote, "He paused… and signed the deal.")
+
+    def test_absent_long_quote_on_huge_passage_is_refused(self):
+        """A missing 5,000-character quote on a 2 MB passage is refused as missing, saying why there is no hint."""
+        quote = ("Officials denied every word of the report about the pipeline. " * 80)[:5000]
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(self.big, quote)
+        self.assertEqual(raised.exception.code, "not_found")
+        self.assertIn("too long to look for the closest words", str(raised.exception))
+
+    def test_ambiguous_short_quote_on_huge_passage_is_refused_with_a_bounded_list(self):
+        """Three words found 30,000 times are refused as ambiguous, naming a few places, not all of them."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(self.big, "officials in Baku")
+        message = str(raised.exception)
+        self.assertEqual(raised.exception.code, "ambiguous")
+        self.assertIn(f"more than {quotes.MAX_CANDIDATES} times", message)
+        self.assertIn("further on", message)
+        self.assertLess(len(message), 400)
+
+    def test_offset_far_into_huge_passage_still_chooses_the_occurrence(self):
+        """An occurrence beyond the places looked at is still found by its offset, as a saved citation has it."""
+        sentence = "The delegation met officials in Baku on Monday, and talks went on. "
+        start = sentence.index("officials") + len(sentence) * 20_000
+        match = quotes.locate(self.big, "officials in Baku", start=start)
+        self.assertEqual((match.start, match.quote), (start, "officials in Baku"))
+
+    def test_context_chooses_among_few_occurrences_in_a_long_passage(self):
+        """Prefix words pick the right place when the quote occurs a few times far apart."""
+        filler = "Nothing of note happened that week in the capital. " * 2000
+        text = f"First the minister signed the deal. {filler}Then the president signed the deal."
+        match = quotes.locate(text, "signed the deal", prefix="Then the president")
+        self.assertEqual(match.start, text.rindex("signed the deal"))
+
+    def test_fold_maps_every_character_back(self):
+        """Folded positions map back to the exact source characters, across every kind of fold."""
+        text = "A  “quote” — with\u00ad dashes - and… spaces\n\tend"
+        folded = quotes.fold(text)
+        self.assertEqual(folded.text, 'A "quote"-with dashes-and... spaces end')
+        self.assertEqual(folded.span(0, len(folded.text)), (0, len(text)))
+        start = folded.text.index("with")
+        self.assertEqual(text[slice(*folded.span(start, start + 4))], "with")
+        self.assertEqual(folded.span(folded.text.index("spaces"), folded.text.index("spaces") + 6),
+                         (text.index("spaces"), text.index("spaces") + 6))

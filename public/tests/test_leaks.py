@@ -222,11 +222,11 @@ class LeakTests(PublicSiteTestCase):
         self.assertEqual(self.client.get("/?tag=pendingtopic").context["paginator"].count, 1)
 
     def test_a_tag_merge_reaches_the_published_revision_at_once(self):
-        """Merging a tag into another moves live briefings to the kept tag without a new publication."""
+        """Merging a tag moves live briefings to the kept tag without a new publication; the old address leads there."""
         self.edit_tags_in_review(add=["Pendingtopic"])
         steady, kept = Tag.objects.get(name="Steady"), Tag.objects.create(name="Constant")
         kept.merge([steady])
-        self.assertEqual(self.client.get("/tags/steady/").status_code, 404)
+        self.assertRedirects(self.client.get("/tags/steady/"), "/tags/constant/", status_code=301)
         self.assertContains(self.client.get("/tags/constant/"), "Retagged briefing")
         self.assertContains(self.client.get(Briefing.objects.get(title="Retagged briefing").get_absolute_url()),
                             'href="/tags/constant/"')
