@@ -226,9 +226,9 @@ def text_fragment_url(citation, place=None):
 class Footnotes:
     """Numbers footnotes by first appearance and renders their markup."""
 
-    def __init__(self, citations, places=None):
+    def __init__(self, citations):
         self.by_label = {citation.label: citation for citation in citations}
-        self.places = places or {}
+        self.places = {}
         self.numbers = {}
         self.reference_counts = {}
         # Unguessable, so no typed text can pass for a footnote reference.
@@ -321,6 +321,8 @@ class Footnotes:
     def section(self):
         if not self.numbers:
             return ""
+        # Where the cited passages sit in the versions they quoted: two queries for the whole list.
+        self.places = pinned_places([self.by_label[label] for label in self.numbers])
         items = "\n".join(
             self._item(number, self.by_label[label]) for label, number in sorted(self.numbers.items(), key=_by_number)
         )
@@ -342,7 +344,6 @@ def render_body(body, citations=()):
     shown as typed. Where each pinned citation sits in its version is read in
     two queries (``sources.versions.pinned_places``).
     """
-    citations = list(citations)
-    footnotes = Footnotes(citations, pinned_places(citations))
+    footnotes = Footnotes(citations)
     html = sanitise(PARSER.render(body or "", {"footnotes": footnotes}))
     return footnotes.replace_references(html) + footnotes.section()
