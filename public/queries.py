@@ -28,7 +28,7 @@ LIST_DEFERRED = (*NEVER_SHOWN, "published_revision__body_html")
 # opening) nor the passage's.
 CITATION_COLUMNS = (
     "revision_id", "quote", "start", "end", "prefix", "suffix", "note", "label", "order", "status",
-    "passage__source_id", "passage__anchor", "passage__start",
+    "passage__source_id", "passage__anchor", "passage__anchor_number", "passage__start",
     "passage__source__slug", "passage__source__title", "passage__source__opening",
     "passage__source__url", "passage__source__publisher",
 )
