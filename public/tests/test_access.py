@@ -143,7 +143,7 @@ class AccessMatrixTests(PublicSiteTestCase):
                             self.assertEqual(response.status_code, 200)
 
     def test_admin_change_rights(self):
-        """Only those allowed to change a briefing get a save button, and a save by anyone else is refused."""
+        """Only those allowed to change a briefing get a save button; anyone else's save is refused, saying why."""
         for role in ROLES[1:]:
             self.login(role)
             for state, briefing in self.briefings.items():
@@ -153,7 +153,11 @@ class AccessMatrixTests(PublicSiteTestCase):
                     if not self.may_change(role, state):
                         url = f"/admin/briefings/briefing/{briefing.pk}/change/"
                         post = self.client.post(url, {"title": "Hijacked"})
-                        self.assertEqual(post.status_code, 403)
+                        # The form comes back with the reason and what was typed, never a bare 403.
+                        self.assertEqual(post.status_code, 200)
+                        reason = ("You can only edit briefings you are an author of." if role == "other_analyst"
+                                  else "A retracted briefing cannot be edited.")
+                        self.assertIn(reason, " ".join(post.context["adminform"].form.non_field_errors()))
                         self.assertEqual(Briefing.objects.get(pk=briefing.pk).title, briefing.title)
 
     def test_admin_changelist_shows_the_desk_its_briefings(self):
