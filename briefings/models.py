@@ -664,6 +664,10 @@ class Correction(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    difference_withheld = models.BooleanField(
+        default=False,
+        help_text="For legal or safety reasons, readers see this note but not the words that changed.",
+    )
 
     objects = CorrectionQuerySet.as_manager()
 

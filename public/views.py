@@ -12,6 +12,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from briefings import preview as preview_links
+from briefings import revisions
 from sources.models import Source
 
 from . import metadata, queries, search
@@ -233,3 +234,29 @@ def preview(request, token):
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# What changed after publication ------------------------------------------------------------------
+
+
+class BriefingChangesView(DetailView):
+    """Every version of a briefing readers were shown, newest first, each with its correction and what changed."""
+
+    template_name = "public/briefing_changes.html"
+    context_object_name = "briefing"
+
+    def get_queryset(self):
+        return queries.briefing_page_headers()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        briefing = self.object
+        corrections = queries.page_corrections(briefing) if briefing.has_corrections else []
+        context.update(
+            briefing_url=site_url("public:detail", briefing.slug),
+            revision=briefing.published_revision,
+            publications=revisions.publications(briefing, corrections)[::-1],
+            retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
+            is_retracted=briefing.is_retracted,
+        )
+        return context
