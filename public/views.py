@@ -246,7 +246,8 @@ class BriefingChangesView(DetailView):
     context_object_name = "briefing"
 
     def get_queryset(self):
-        return queries.briefing_page_headers()
+        # The page shows no byline or tags: the headers' prefetches are dropped.
+        return queries.briefing_page_headers().prefetch_related(None)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

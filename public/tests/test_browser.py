@@ -5,6 +5,8 @@ server, with Chromium driven by Playwright. See ``browser.py`` for what these
 tests need and how they report failures.
 """
 import re
+import tempfile
+from pathlib import Path
 
 import feedparser
 import time_machine
@@ -13,8 +15,19 @@ from django.test import override_settings
 from playwright.sync_api import expect
 
 from briefings.models import Briefing
+from briefings.tests.factories import Newsroom, cite, make_source, passage
 
-from .browser import DEMO_TIME, FAST_PASSWORD_HASHERS, PHONE, SCREENSHOTS, BrowserTestCase, load_demo, uncovered
+from .browser import (
+    DEMO_TIME,
+    FAST_PASSWORD_HASHERS,
+    PHONE,
+    SCREENSHOTS,
+    Axe,
+    BrowserTestCase,
+    load_demo,
+    uncovered,
+    vnu_errors,
+)
 
 PASSWORD = "correct horse battery staple"
 TITLE = "Moscow watches the border deal from the sidelines"
@@ -326,3 +339,50 @@ class FootnoteCardScreenshotTests(ReaderTestCase):
                 marker.hover()
             expect(page.locator("#footnote-card")).to_be_visible()
             page.screenshot(path=str(SCREENSHOTS / f"footnote-card-{width}.png"))
+
+
+class ChangesPageTests(BrowserTestCase):
+    """What changed in a corrected briefing, as a reader's browser shows it, checked by axe and the Nu HTML Checker."""
+
+    tools = ("chromium", "axe", "vnu")
+    # axe is injected as a script; the site's Content-Security-Policy rightly refuses scripts it did not serve.
+    context_options = {**BrowserTestCase.context_options, "bypass_csp": True}
+
+    def setUp(self):
+        super().setUp()
+        newsroom = Newsroom()
+        source = make_source(title="Baku signs transit deal")
+        briefing = newsroom.published(
+            [(passage(source, 1), "signed a transit agreement")],
+            title="Baku signs a transit agreement",
+            body="Officials signed the deal on Monday in Baku.[^n1]\n\nMoscow said nothing.",
+        )
+        cite(briefing, passage(source, 3), "Moscow reacted cautiously", label="n2", order=1)
+        newsroom.republished(
+            briefing,
+            correction="An earlier version gave the wrong day for the signing.",
+            title="Baku signs the transit agreement",
+            dek="The deal ends a year of talks.",
+            body="Officials signed the deal on Tuesday in Baku.[^n1]\n\nMoscow said nothing.[^n2]",
+        )
+        self.path = f"/briefings/{briefing.slug}/changes/"
+
+    def test_a_corrections_difference_shows_the_changed_words_and_passes_axe_and_vnu(self):
+        """A reader sees which words a correction replaced, with no accessibility violation and valid HTML."""
+        page = self.page
+        response = page.goto(self.url(self.path))
+        self.assertEqual(response.status, 200)
+        publication = page.locator(".publication").first
+        expect(publication).to_contain_text("An earlier version gave the wrong day for the signing.")
+        expect(publication.locator(".diff del")).to_have_text(re.compile(r"^\[removed: Monday\]$"))
+        expect(publication.locator(".diff ins").first).to_have_text(re.compile(r"^\[added: Tuesday\]$"))
+        expect(publication.locator(".diff ins").nth(1)).to_have_text("[added: [2]]")
+        expect(publication.locator(".diff del")).to_be_visible()
+        expect(publication.get_by_text("Added a quote:")).to_be_visible()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "changes-desktop.png"))
+        violations = Axe.violations(page)
+        self.assertFalse(violations, Axe.describe(violations))
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "changes.html").write_bytes(page.request.get(self.url(self.path)).body())
+            self.assertEqual(vnu_errors(folder), {})

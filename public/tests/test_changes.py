@@ -1,10 +1,14 @@
 """What changed: each republication of a briefing, its correction and the words that changed between published texts."""
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from briefings import workflow
 from briefings.models import Citation, Correction
 from briefings.tests.factories import Newsroom, cite, make_source, make_user, passage
+from public import caching
 
 from .base import PublicSiteTestCase
 
@@ -105,6 +109,29 @@ class WhatChangedTests(ChangesTestCase):
         self.assertTrue(response["ETag"])
         again = self.client.get(changes_url(self.briefing), headers={"if-none-match": response["ETag"]})
         self.assertEqual(again.status_code, 304)
+
+
+    def count_queries(self):
+        cache.clear()
+        caching.forget_public_state()
+        with CaptureQueriesContext(connection) as captured:
+            self.get()
+        return len(captured)
+
+    def test_more_republications_cost_no_more_queries(self):
+        """A briefing corrected many times opens as fast as one corrected once."""
+        self.correct_the_day()
+        once = self.count_queries()
+        for day in ("Wednesday", "Thursday"):
+            cite(self.briefing, passage(self.source, 4), "expect tariffs to fall", label=day, order=5)
+            self.briefing = self.newsroom.republished(
+                self.briefing, correction=f"The day was {day}.",
+                body=f"Officials signed the deal on {day}.[^n1][^{day}]\n\nMoscow said nothing.[^n2]",
+            )
+            Citation.objects.filter(briefing=self.briefing, label=day).delete()
+        self.assertIn("Thursday", self.get())
+        # The same six queries as test_query_budgets.test_changes, for three corrections as for one.
+        self.assertEqual((once, self.count_queries()), (6, 6))
 
 
 class OnlyPublishedTextTests(ChangesTestCase):

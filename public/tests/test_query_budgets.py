@@ -69,8 +69,10 @@ def pages(size):
         .order_by("-cited", "pk")
         .first()
     )
+    corrected = published.filter(corrections__isnull=False).order_by("pk").first() or briefing
     return {
         "briefing detail": f"/briefings/{briefing.slug}/",
+        "changes": f"/briefings/{corrected.slug}/changes/",
         "home list": "/",
         "filtered list": f"/?tag={tag.slug}&published_after=2020-01-01",
         "tag list": "/tags/",
@@ -136,6 +138,13 @@ class QueryBudgetTests(TestCase):
         # the revision's citations with passage and source (one join). A briefing with corrections reads them
         # too (one more query, whatever their number: test_views_briefing).
         self.assertBudget("briefing detail", 5)
+
+    def test_changes(self):
+        """What changed in a corrected briefing costs the same on a small or a large corpus."""
+        # Public state; the briefing with its published revision and whether it has corrections; its public
+        # corrections; its publication events; the revisions they published; their citations with passages and
+        # sources. More republications add no query (test_changes).
+        self.assertBudget("changes", 6)
 
     def test_home_list(self):
         """The home page costs the same with a dozen briefings or years of them."""
