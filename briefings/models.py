@@ -537,6 +537,9 @@ class Revision(AppendOnlyModel):
     dek = models.CharField("summary", max_length=300, blank=True)
     body = models.TextField()
     body_html = models.TextField(blank=True)
+    quotes = models.TextField(
+        blank=True, editable=False, help_text="The words its citations quote, one quote a line: searched with it."
+    )
     tag_names = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, through="RevisionTag", related_name="revisions", blank=True)
     author = models.ForeignKey(

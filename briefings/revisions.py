@@ -73,6 +73,11 @@ def revision_content(revision):
     }
 
 
+def quoted_words(citations):
+    """What a revision's citations quote, one quote a line in footnote order: search finds a briefing by them."""
+    return "\n".join(citation.quote for citation in sorted(citations, key=lambda c: (c.order, c.label)))
+
+
 def latest_revision(briefing):
     return briefing.revisions.order_by("-number").first()
 
@@ -97,6 +102,7 @@ def snapshot(briefing, user, *, summary=""):
         body=briefing.body,
         # The stored HTML, unless the inlines saved with the briefing are still to be rendered into it.
         body_html=briefing.current_body_html(citations),
+        quotes=quoted_words(citations),
         tag_names=sorted((tag.name for tag in tags), key=str.casefold),
         author=user,
         summary=summary,

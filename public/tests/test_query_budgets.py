@@ -178,8 +178,9 @@ class QueryBudgetTests(TestCase):
     def test_search(self):
         """Searching the commonest word costs the same on a small or a large corpus."""
         # Public state; count and page of matching briefings (rank and snippet are part of the page's query);
-        # authors; tags; count and page of matching passages with their sources.
-        self.assertBudget("search", 7)
+        # authors; tags; count and page of matching passages with their sources; the published briefings citing
+        # the page's passages.
+        self.assertBudget("search", 8)
 
     def test_corrections_list(self):
         """The corrections page reads each correction with its briefing's published title in one query."""
