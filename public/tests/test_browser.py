@@ -24,7 +24,9 @@ from .browser import (
     SCREENSHOTS,
     Axe,
     BrowserTestCase,
+    in_ci,
     load_demo,
+    missing_tools,
     uncovered,
     vnu_errors,
 )
@@ -321,6 +323,23 @@ class FootnoteCardTests(ReaderTestCase):
         expect(page).to_have_url(re.compile("#fn-2$"))
         expect(card).to_be_hidden()
 
+
+    def test_an_open_card_has_no_axe_violations(self):
+        """With a card open, screen-reader and keyboard users still meet no accessibility violation."""
+        missing = " ".join(missing_tools(("axe",)))
+        if missing:
+            # As for whole classes (browser.py): skipped on a machine without axe, a failure in CI.
+            if in_ci():
+                self.fail(missing)
+            self.skipTest(missing)
+        # axe is injected as a script; the site's Content-Security-Policy rightly refuses scripts it did not serve.
+        page = self.page = self.new_page(bypass_csp=True)
+        page.goto(self.url(self.briefing.get_absolute_url()))
+        self.marker(page, 1).hover()
+        self.assert_card_shows(page, 1)
+        violations = Axe.violations(page)
+        self.assertFalse(violations, Axe.describe(violations))
+        expect(page.locator("#footnote-card")).to_be_visible()
 
 class FootnoteCardScreenshotTests(ReaderTestCase):
     def test_screenshots_show_a_footnote_card_on_a_desktop_and_a_phone(self):
