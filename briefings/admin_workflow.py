@@ -211,11 +211,38 @@ class BriefingEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Correction)
 class CorrectionAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "briefing", "kind", "created_by")
-    list_filter = ("kind",)
+    list_display = ("created_at", "briefing", "kind", "created_by", "difference_withheld")
+    list_filter = ("kind", "difference_withheld")
     list_select_related = ("briefing", "created_by")
     search_fields = ("briefing__title", "note")
     date_hierarchy = "created_at"
+    actions = ["withhold_difference", "show_difference"]
+
+    def has_correct_permission(self, request):
+        return request.user.has_perm("briefings.correct_briefing")
+
+    @admin.action(description="Withhold the changed words from readers (legal or safety reasons)",
+                  permissions=["correct"])
+    def withhold_difference(self, request, queryset):
+        self._set_withheld(request, queryset, True)
+
+    @admin.action(description="Show readers the changed words again", permissions=["correct"])
+    def show_difference(self, request, queryset):
+        self._set_withheld(request, queryset, False)
+
+    def _set_withheld(self, request, queryset, withheld):
+        # Each correction is checked by the workflow itself, not only the permission to see this action.
+        done = 0
+        for correction in queryset:
+            try:
+                workflow.withhold_difference(correction, request.user, withheld=withheld)
+            except (workflow.WorkflowError, PermissionDenied) as refusal:
+                self.message_user(request, f"{correction}: {refusal}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            shown = "withheld from readers" if withheld else "shown to readers"
+            self.message_user(request, f"The changed words of {done} correction(s) are now {shown}.", messages.SUCCESS)
 
 
 # The briefing admin's workflow half ---------------------------------------------

@@ -16,6 +16,7 @@ from urllib.parse import quote as percent_encode
 
 import nh3
 from django.urls import reverse
+from django.utils.dateformat import format as format_date
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
@@ -39,6 +40,8 @@ ALLOWED_CLASSES = {"th": ALIGN_CLASSES, "td": ALIGN_CLASSES}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 FOOTNOTES_HEADING = "Sources"
+# U+2060 WORD JOINER before a marker: a line never breaks between the marker and the word it follows.
+WORD_JOINER = "\u2060"
 # Long quotes are found by their first and last words, keeping links short.
 FRAGMENT_EDGE_WORDS = 5
 FRAGMENT_CONTEXT_WORDS = 4
@@ -249,8 +252,9 @@ class Footnotes:
     def _superscript(self, match):
         number, count = int(match.group(1)), int(match.group(2))
         return format_html(
-            '<sup class="footnote-ref"><a href="#fn-{}" id="{}" role="doc-noteref" '
+            '{}<sup class="footnote-ref"><a href="#fn-{}" id="{}" role="doc-noteref" '
             'aria-describedby="footnotes-heading">{}</a></sup>',
+            WORD_JOINER,
             number,
             self.reference_id(number, count),
             number,
@@ -288,10 +292,11 @@ class Footnotes:
             )
         else:
             where = format_html(
-                '<a href="{}">{}</a>, {} '
+                '<a href="{}">{}</a>{}, {} '
                 '<a class="footnote-fragment" href="{}">(open at these words)</a>',
                 citation_url(citation),
                 source.display_title,
+                _publication(source),
                 passage.place_label,
                 text_fragment_url(citation),
             )
@@ -331,6 +336,22 @@ class Footnotes:
             '<section class="footnotes" aria-labelledby="footnotes-heading">\n'
             f'<h2 id="footnotes-heading">{FOOTNOTES_HEADING}</h2>\n<ol>\n{items}\n</ol>\n</section>\n'
         )
+
+
+def _publication(source):
+    """", publisher, date" after a source's title, as far as they are known; footnote cards show them too."""
+    parts = []
+    if source.publisher:
+        parts.append(format_html('<span class="footnote-publisher">{}</span>', source.publisher))
+    if source.published_on:
+        parts.append(
+            format_html(
+                '<time class="footnote-date" datetime="{}">{}</time>',
+                source.published_on.isoformat(),
+                format_date(source.published_on, "j F Y"),
+            )
+        )
+    return format_html_join("", ", {}", ((part,) for part in parts))
 
 
 def _by_number(item):

@@ -569,6 +569,9 @@ class Revision(AppendOnlyModel):
     dek = models.CharField("summary", max_length=300, blank=True)
     body = models.TextField()
     body_html = models.TextField(blank=True)
+    quotes = models.TextField(
+        blank=True, editable=False, help_text="The words its citations quote, one quote a line: searched with it."
+    )
     tag_names = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, through="RevisionTag", related_name="revisions", blank=True)
     author = models.ForeignKey(
@@ -698,6 +701,10 @@ class Correction(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    difference_withheld = models.BooleanField(
+        default=False,
+        help_text="For legal or safety reasons, readers see this note but not the words that changed.",
+    )
 
     objects = CorrectionQuerySet.as_manager()
 

@@ -7,13 +7,25 @@ which then becomes a new revision through the review workflow.
 """
 import difflib
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from django.db import models
+from django.db.models import Prefetch
+from django.utils import timezone
 
 from sources.diff import Segment, diff_words  # noqa: F401 (Segment: part of this module's diff API)
 
-from .markdown import render_body
-from .models import Citation, CitationFields, Revision, RevisionCitation, RevisionTag, rendering_once
+from .markdown import WORD_JOINER, render_body
+from .models import (
+    BriefingEvent,
+    Citation,
+    CitationFields,
+    Correction,
+    Revision,
+    RevisionCitation,
+    RevisionTag,
+    rendering_once,
+)
 
 # What a citation is, for comparing revisions. Its re-anchoring status is
 # recorded too but is not something an editor wrote.
@@ -61,6 +73,11 @@ def revision_content(revision):
     }
 
 
+def quoted_words(citations):
+    """What a revision's citations quote, one quote a line in footnote order: search finds a briefing by them."""
+    return "\n".join(citation.quote for citation in sorted(citations, key=lambda c: (c.order, c.label)))
+
+
 def latest_revision(briefing):
     return briefing.revisions.order_by("-number").first()
 
@@ -85,6 +102,7 @@ def snapshot(briefing, user, *, summary=""):
         body=briefing.body,
         # The stored HTML, unless the inlines saved with the briefing are still to be rendered into it.
         body_html=briefing.current_body_html(citations),
+        quotes=quoted_words(citations),
         tag_names=sorted((tag.name for tag in tags), key=str.casefold),
         author=user,
         summary=summary,
@@ -206,6 +224,11 @@ class RevisionDiff:
     citations: list
 
     @property
+    def changed_lines(self):
+        """The body's lines that changed, without the unchanged ones around them."""
+        return [line for line in self.body if line.kind != "equal"]
+
+    @property
     def has_changes(self):
         return bool(
             self.fields
@@ -237,8 +260,18 @@ def diff_text(old, new):
     return lines
 
 
-def diff(old, new):
-    """What changed from revision ``old`` to revision ``new``: fields, body, tags and citations."""
+def _citations(revision):
+    """The revision's citations with their passage and source: prefetched ones if the caller loaded them."""
+    if "citations" in getattr(revision, "_prefetched_objects_cache", {}):
+        return revision.citations.all()
+    return revision.citations.select_related("passage__source")
+
+
+def diff(old, new, *, text=None):
+    """What changed from revision ``old`` to revision ``new``: fields, body, tags and citations.
+
+    The body is compared as ``text(revision)`` gives it, by default the Markdown.
+    """
     fields = [
         FieldChange(name, getattr(old, name), getattr(new, name))
         for name in ("title", "dek")
@@ -246,8 +279,8 @@ def diff(old, new):
     ]
     old_tags = {name.casefold(): name for name in old.tag_names}
     new_tags = {name.casefold(): name for name in new.tag_names}
-    old_citations = {c.label: c for c in old.citations.select_related("passage__source")}
-    new_citations = {c.label: c for c in new.citations.select_related("passage__source")}
+    old_citations = {c.label: c for c in _citations(old)}
+    new_citations = {c.label: c for c in _citations(new)}
     citations = []
     for label in sorted(old_citations.keys() | new_citations.keys()):
         before, after = old_citations.get(label), new_citations.get(label)
@@ -268,8 +301,174 @@ def diff(old, new):
         old=old,
         new=new,
         fields=fields,
-        body=diff_text(old.body, new.body),
+        body=diff_text(text(old), text(new)) if text else diff_text(old.body, new.body),
         tags_added=sorted((new_tags[key] for key in new_tags.keys() - old_tags.keys()), key=str.casefold),
         tags_removed=sorted((old_tags[key] for key in old_tags.keys() - new_tags.keys()), key=str.casefold),
         citations=citations,
     )
+
+
+# What readers saw change ----------------------------------------------------
+
+# Elements whose text reads as a line of its own; the list of sources is compared citation by citation instead.
+BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "br", "hr", "table"}
+
+
+class _ReadableText(HTMLParser):
+    """The words of rendered HTML, one block per line, with footnote markers as ``[1]``."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.lines = [""]
+        self.skipping = 0  # depth inside the list of sources
+        self.marker = 0  # depth inside a footnote marker
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if self.skipping:
+            self.skipping += tag not in ("br", "hr")
+            return
+        if tag == "section" and "footnotes" in classes:
+            self.skipping = 1
+            return
+        if tag in BLOCKS:
+            self.lines.append("")
+        if tag == "sup" and "footnote-ref" in classes:
+            self.marker = 1
+            self.lines[-1] += "["
+        elif self.marker and tag != "br":
+            self.marker += 1
+
+    def handle_endtag(self, tag):
+        if self.skipping:
+            self.skipping -= 1
+            return
+        if self.marker:
+            self.marker -= 1
+            if not self.marker:
+                self.lines[-1] += "]"
+        if tag in BLOCKS:
+            self.lines.append("")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.lines[-1] += data.replace(WORD_JOINER, "")
+
+    def text(self):
+        lines = (" ".join(line.split()) for line in self.lines)
+        return "\n".join(line for line in lines if line)
+
+
+def readable_text(revision):
+    """The words of a revision's body as readers saw them (its sanitised HTML), one paragraph per line.
+
+    Compared instead of the Markdown, which may hold what sanitising removed (comments, raw HTML).
+    """
+    parser = _ReadableText()
+    parser.feed(revision.body_html or "")
+    parser.close()
+    return parser.text()
+
+
+def readers_diff(old, new):
+    """What readers saw change from published revision ``old`` to ``new``: title, summary, words and citations."""
+    return diff(old, new, text=readable_text)
+
+
+@dataclass
+class Publication:
+    """One publication of a briefing readers saw: the revision shown, when, and what it changed.
+
+    ``previous`` is the revision shown before it (None for the first one);
+    ``corrections`` the public corrections published with ``revision``;
+    ``difference`` the changes readers saw, or None when there is nothing
+    earlier to compare or an editor withheld them (``withheld``).
+    """
+
+    revision: Revision
+    published_at: object
+    note: str
+    previous: Revision = None
+    corrections: list = field(default_factory=list)
+    withheld: bool = False
+    difference: RevisionDiff = None
+
+    @property
+    def is_republication(self):
+        return self.previous is not None
+
+
+# What a difference shows of a citation; never a source's full text.
+DIFF_CITATION_COLUMNS = (
+    "revision_id", "label", "quote", "start", "end", "prefix", "suffix", "note", "order", "status",
+    "passage_id", "passage__anchor", "passage__ordinal", "passage__source_id",
+    "passage__source__slug", "passage__source__title", "passage__source__opening",
+)
+
+
+def publications(briefing, corrections, now=None):
+    """The revisions readers were shown, oldest first, each compared with the one before.
+
+    Only revisions a publication put in front of readers are read (a
+    publication recorded by the workflow, or a schedule whose time came and
+    that was not cancelled): never a draft, the working copy or a revision
+    that was approved but not published. ``corrections`` are the briefing's
+    public corrections; each joins the publication of its revision, and one
+    marked ``difference_withheld`` keeps that publication's changes, and every
+    earlier one's, from readers (the words it removed may have come in earlier).
+    """
+    now = now or timezone.now()
+    shown = BriefingEvent.Action.PUBLISHED, BriefingEvent.Action.SCHEDULED, BriefingEvent.Action.UNPUBLISHED
+    events = list(
+        BriefingEvent.objects.filter(
+            briefing=briefing, action__in=shown, revision__isnull=False, created_at__lte=now
+        ).order_by("created_at", "pk").values_list("action", "revision_id", "created_at", "comment")
+    )
+    steps = []
+    for action, revision_id, created_at, comment in events:
+        if action == BriefingEvent.Action.UNPUBLISHED:
+            # A cancelled schedule: readers never saw that revision.
+            if steps and steps[-1][0] == BriefingEvent.Action.SCHEDULED:
+                steps.pop()
+            continue
+        steps.append((action, revision_id, created_at, comment))
+    if steps and steps[0][0] == BriefingEvent.Action.SCHEDULED:
+        # A scheduled revision was first shown at the briefing's publication time.
+        first = steps[0]
+        steps[0] = (first[0], first[1], briefing.published_at, first[3])
+    steps = [step for step in steps if step[2] <= now]
+    revisions = Revision.objects.defer("body").prefetch_related(
+        Prefetch(
+            "citations",
+            queryset=RevisionCitation.objects.select_related("passage__source")
+            .only(*DIFF_CITATION_COLUMNS)
+            .order_by("order", "pk"),
+        )
+    ).in_bulk({step[1] for step in steps})
+    by_revision = {}
+    for correction in corrections:
+        if correction.kind == Correction.Kind.CORRECTION and correction.revision_id is not None:
+            by_revision.setdefault(correction.revision_id, []).append(correction)
+    result = []
+    for _action, revision_id, published_at, comment in steps:
+        previous = result[-1].revision if result else None
+        if previous is not None and previous.pk == revision_id:
+            continue  # the same text published again: nothing changed
+        revision = revisions[revision_id]
+        attached = by_revision.pop(revision_id, [])
+        publication = Publication(
+            revision=revision,
+            published_at=published_at,
+            note=comment,
+            previous=previous,
+            corrections=attached,
+            withheld=any(correction.difference_withheld for correction in attached),
+        )
+        result.append(publication)
+    # The words a withheld correction removed may have come in with an earlier update: its difference is withheld too.
+    last_withheld = max((index for index, publication in enumerate(result) if publication.withheld), default=-1)
+    for index, publication in enumerate(result):
+        publication.withheld = index <= last_withheld and publication.is_republication
+        if publication.is_republication and not publication.withheld:
+            publication.difference = readers_diff(publication.previous, publication.revision)
+    return result

@@ -6,7 +6,8 @@ It belongs to the data, not to the pages that search it: migrations 0004 and
 site's ``public.search`` queries it.
 
 - PostgreSQL: stored ``tsvector`` columns (``VECTOR_COLUMN``) that the
-  database generates itself, GIN-indexed (migration 0009).
+  database generates itself, GIN-indexed (migration 0009; migration 0014 adds
+  a revision's ``quotes`` with the lowest weight, D).
 - SQLite: FTS5 tables kept in step with their content tables by triggers;
   unmanaged models (``RevisionSearchEntry``, ``PassageSearchEntry``) let
   queries join them.
@@ -83,7 +84,8 @@ class SearchIndexRouter:
 
 SQLITE_INDEX = [
     # (virtual table, content table, columns)
-    (REVISION_FTS, "briefings_revision", ("title", "dek", "body")),
+    # A revision's quotes (its citations' words) come last, weighed least (migration 0014).
+    (REVISION_FTS, "briefings_revision", ("title", "dek", "body", "quotes")),
     (PASSAGE_FTS, "sources_passage", ("text",)),
 ]
 
@@ -121,6 +123,10 @@ def install_sqlite_index(db_connection):
         for fts, content, columns in SQLITE_INDEX:
             if content not in existing:
                 continue
+            # Migrations older than a column build the index without it; the migration adding it rebuilds it.
+            cursor.execute(f"SELECT name FROM pragma_table_info('{content}')")
+            present = {row[0] for row in cursor.fetchall()}
+            columns = tuple(column for column in columns if column in present)
             complete = {fts, f"{fts}_insert", f"{fts}_delete", f"{fts}_update"} <= existing
             for statement in _sqlite_statements(fts, content, columns):
                 cursor.execute(statement)
@@ -130,11 +136,14 @@ def install_sqlite_index(db_connection):
     return rebuilt
 
 
-def uninstall_sqlite_index(db_connection):
+def uninstall_sqlite_index(db_connection, only=None):
+    """Drop the FTS5 tables and their triggers (only the table named ``only``, if given)."""
     if db_connection.vendor != "sqlite":
         return
     with db_connection.cursor() as cursor:
         for fts, _content, _columns in SQLITE_INDEX:
+            if only is not None and fts != only:
+                continue
             for suffix in ("insert", "delete", "update"):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
             cursor.execute(f"DROP TABLE IF EXISTS {fts}")

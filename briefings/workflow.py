@@ -424,6 +424,24 @@ def correct(briefing, user, *, note):
     return event
 
 
+def withhold_difference(correction, user, *, withheld=True):
+    """Keep from readers (or show again) the words a correction changed; the correction's note stays public.
+
+    For legal or safety reasons: the changed words may be what must not be
+    repeated. Only a correction has changed words; a retraction has none.
+    """
+    _require(user, "correct_briefing", "decide whether readers see what a correction changed")
+    with transaction.atomic():
+        row = Correction.objects.select_for_update().get(pk=correction.pk)
+        if row.kind != Correction.Kind.CORRECTION:
+            raise WorkflowError("A retraction shows no changed words, so there is nothing to withhold.")
+        if row.difference_withheld != withheld:
+            row.difference_withheld = withheld
+            row.save(update_fields=["difference_withheld"])
+    correction.difference_withheld = withheld
+    return row
+
+
 def record_edit(briefing, user, *, summary=""):
     """Record a save of the briefing and its citations: a new revision, a new version, and its consequences.
 

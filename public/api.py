@@ -11,6 +11,8 @@
   the offsets inside the passage, so other tools can find the words again.
 """
 import json
+import re
+from urllib.parse import urljoin
 
 from django.core.paginator import InvalidPage, Paginator
 from django.http import HttpResponse, JsonResponse
@@ -26,6 +28,17 @@ from .filters import BriefingFilter
 PAGE_SIZE = 20
 ANNOTATION_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 ANNOTATION_CONTENT_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+# The sanitiser writes every attribute in double quotes, so this finds each link of stored HTML.
+HREF = re.compile(r'(<a\b[^>]*?\shref=")([^"]*)(")')
+
+
+def absolute_links(html, page_url):
+    """``html`` with every link made absolute against the page it belongs to, so it works wherever it is shown.
+
+    Paths (``/sources/…``) gain the site's scheme and host; a footnote's
+    ``#fn-1`` points into the briefing's page, not the API's.
+    """
+    return HREF.sub(lambda match: f"{match.group(1)}{urljoin(page_url, match.group(2))}{match.group(3)}", html)
 
 
 def _person(user):
@@ -115,7 +128,7 @@ def briefing_detail(request, slug):
     data = _summary(request, briefing)
     data.update(
         retracted=briefing.is_retracted,
-        body_html=revision.body_html,
+        body_html=absolute_links(revision.body_html, data["url"]),
         citations=[_citation(request, citation) for citation in revision.citations.all()],
         corrections=[
             {"kind": correction.kind, "note": correction.note, "created_at": correction.created_at.isoformat()}

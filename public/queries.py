@@ -20,7 +20,9 @@ from sources.models import Passage, Source
 
 # Columns no public page reads: readers see the published revision's rendered body, never its Markdown
 # or the working copy's.
-NEVER_SHOWN = ("body", "body_html", "published_revision__body", "published_revision__tag_names")
+NEVER_SHOWN = (
+    "body", "body_html", "published_revision__body", "published_revision__tag_names", "published_revision__quotes",
+)
 # Columns a list entry needs; the bodies are large and only detail pages and feeds read them.
 LIST_DEFERRED = (*NEVER_SHOWN, "published_revision__body_html")
 

@@ -49,6 +49,7 @@ urlpatterns = [
     path("api/briefings/", public_page(api.briefing_list, FILTERED_LIST), name="api_list"),
     path("api/briefings/<slug:slug>/", public_page(api.briefing_detail), name="api_detail"),
     path("api/briefings/<slug:slug>/annotations/", public_page(api.briefing_annotations), name="api_annotations"),
+    path("briefings/<slug:slug>/changes/", public_page(views.BriefingChangesView.as_view()), name="changes"),
     path("sitemap.xml", public_page(sitemap, ("p",)), {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     # Never cached: a preview is for whoever holds the link (see briefings.preview).

@@ -15,6 +15,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from briefings import preview as preview_links
+from briefings import revisions
 from briefings.models import TagRedirect
 from sources import versions
 from sources.models import Passage, Source, SourceVersion, VersionPassage
@@ -293,6 +294,7 @@ class SearchView(TemplateView):
         passages = self.paginate(search.rank_passages(query), "passages_page")
         search.finish_snippets(briefings.object_list, query)
         search.finish_snippets(passages.object_list, query)
+        search.cited_in(passages.object_list)
         context.update(
             briefings=briefings,
             passages=passages,
@@ -368,3 +370,30 @@ def preview(request, token):
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# What changed after publication ------------------------------------------------------------------
+
+
+class BriefingChangesView(DetailView):
+    """Every version of a briefing readers were shown, newest first, each with its correction and what changed."""
+
+    template_name = "public/briefing_changes.html"
+    context_object_name = "briefing"
+
+    def get_queryset(self):
+        # The page shows no byline or tags: the headers' prefetches are dropped.
+        return queries.briefing_page_headers().prefetch_related(None)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        briefing = self.object
+        corrections = queries.page_corrections(briefing) if briefing.has_corrections else []
+        context.update(
+            briefing_url=site_url("public:detail", briefing.slug),
+            revision=briefing.published_revision,
+            publications=revisions.publications(briefing, corrections)[::-1],
+            retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
+            is_retracted=briefing.is_retracted,
+        )
+        return context

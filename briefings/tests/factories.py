@@ -229,6 +229,16 @@ class Newsroom:
         workflow.retract(briefing, self.editor, reason="The agreement described here was never signed.")
         return briefing
 
+    def republished(self, briefing, *, correction=None, minor=False, **changes):
+        """Edit a published briefing (title, dek, body; citations changed beforehand), review and publish it again."""
+        for name, value in changes.items():
+            setattr(briefing, name, value)
+        briefing.save()
+        workflow.record_edit(briefing, self.analyst)
+        reviewed(briefing, self.analyst, self.editor)
+        workflow.publish(briefing, self.editor, correction=correction, minor=minor)
+        return fresh(briefing)
+
     def corrected(self, briefing, note="An earlier version gave the wrong date for the signing."):
         workflow.correct(briefing, self.editor, note=note)
         return briefing

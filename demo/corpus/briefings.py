@@ -177,6 +177,7 @@ class BriefingWriter:
         revision = Revision(
             briefing=briefing, number=1, title=title, dek=briefing.dek, body=briefing.body,
             tag_names=[tag.name for tag in tags], author=authors[0], created_at=timeline.created,
+            quotes=revisions.quoted_words(citations),
         )
         story = Story(
             briefing=briefing,

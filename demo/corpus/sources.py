@@ -20,6 +20,8 @@ class SourceLink:
 
     url: str
     display_title: str
+    publisher: str = ""
+    published_on: object = None
 
     def get_absolute_url(self):
         return self.url
@@ -85,7 +87,7 @@ def write_sources(plan, as_of, words, summary, progress):
             imported_at=imported,
             updated_at=imported,
         )
-        link = SourceLink(source.get_absolute_url(), source.display_title)
+        link = SourceLink(source.get_absolute_url(), source.display_title, source.publisher, source.published_on)
         batch_sources.append(source)
         for piece in passage_text.split(text):
             passage = Passage(

@@ -17,6 +17,7 @@ search configuration (see ``briefings.search_index``, which owns the index).
 """
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
 from briefings.search_index import fts5_available
 from sources.models import Passage
@@ -29,8 +30,8 @@ from .results import MARK_END, MARK_START, Results, ranked_limit
 from .sqlite import Fts5Backend, fts5_expression
 
 __all__ = [
-    "MARK_END", "MARK_START", "Results", "backend", "filter_briefings", "filter_passages", "finish_snippets",
-    "fts5_expression", "parse", "rank_briefings", "rank_passages", "searchable_passages",
+    "MARK_END", "MARK_START", "Results", "backend", "cited_in", "filter_briefings", "filter_passages",
+    "finish_snippets", "fts5_expression", "parse", "rank_briefings", "rank_passages", "searchable_passages",
 ]
 
 # Backends hold no state: one instance of each serves every request.
@@ -98,6 +99,30 @@ def rank_passages(text, queryset=None):
         "source__opening",
     )
     return _rank(queryset, PASSAGES, text)
+
+
+def cited_in(passages, now=None):
+    """Give each shown passage ``cited_in``: the published briefings quoting it, as (address, title), newest first.
+
+    One query for the whole page of results.
+    """
+    from ..queries import citing_published
+
+    passages = list(passages)
+    rows = (
+        citing_published(now)
+        .filter(passage__in=[passage.pk for passage in passages])
+        .order_by("passage_id", "-revision__briefing__published_at", "revision__briefing_id")
+        .values_list("passage_id", "revision__briefing__slug", "revision__title")
+    ) if passages else []
+    cited = {}
+    for passage_id, slug, title in rows:
+        entry = (reverse("public:detail", kwargs={"slug": slug}), title)
+        if entry not in cited.setdefault(passage_id, []):
+            cited[passage_id].append(entry)
+    for passage in passages:
+        passage.cited_in = cited.get(passage.pk, [])
+    return passages
 
 
 def finish_snippets(results, text):

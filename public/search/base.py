@@ -3,8 +3,9 @@ from dataclasses import dataclass
 
 from .results import newest_matches
 
-# Title weighs most, then the dek, then the body: the same order on every backend.
-WEIGHTS = {"title": 1.0, "dek": 0.4, "body": 0.2}
+# Title weighs most, then the dek, then the body, then the words the citations quote: the same order on every
+# backend (PostgreSQL's weights A to D).
+WEIGHTS = {"title": 1.0, "dek": 0.4, "body": 0.2, "quotes": 0.1}
 
 
 @dataclass(frozen=True)

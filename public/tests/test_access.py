@@ -88,6 +88,7 @@ class AccessMatrixTests(PublicSiteTestCase):
                     f"/briefings/{briefing.slug}/",
                     f"/api/briefings/{briefing.slug}/",
                     f"/api/briefings/{briefing.slug}/annotations/",
+                    f"/briefings/{briefing.slug}/changes/",
                 ):
                     with self.subTest(role=role, state=state, url=url):
                         self.assertEqual(self.client.get(url).status_code, self.public_status(state))
@@ -197,6 +198,7 @@ class MissingObjectTests(TestCase):
 
     def test_public_pages_of_a_missing_briefing_answer_404(self):
         """A made-up slug is a plain 404 on the page and the API."""
-        for url in ("/briefings/no-such-thing/", "/api/briefings/no-such-thing/", "/preview/forged-token/"):
+        for url in ("/briefings/no-such-thing/", "/api/briefings/no-such-thing/", "/preview/forged-token/",
+                    "/briefings/no-such-thing/changes/"):
             with self.subTest(url=url):
                 self.assertEqual(self.client.get(url).status_code, 404)

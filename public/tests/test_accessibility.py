@@ -28,6 +28,7 @@ class PublicPagesTestCase(BrowserTestCase):
             "home": "/",
             "filtered-list": f"/?tag={tag.slug}",
             "briefing": self.briefing_path,
+            "changes": f"{self.briefing_path}changes/",
             "source": self.source_path,
             "source-list": "/sources/",
             "tags": "/tags/",

@@ -1,5 +1,6 @@
 import datetime
 import json
+import re
 
 import time_machine
 
@@ -84,6 +85,18 @@ class BriefingApiTests(PublicSiteTestCase):
         self.assertEqual(first["passage"]["url"], f"http://testserver/sources/{self.source.slug}/p/1/")
         self.assertEqual([c["note"] for c in data["corrections"]], ["The date was wrong."])
         self.assertEqual(data["annotations_url"], f"http://testserver/api/briefings/{self.briefing.slug}/annotations/")
+
+    def test_body_html_links_are_absolute(self):
+        """HTML copied from the API into another site still leads to the sources and the footnotes."""
+        body = self.client.get(f"/api/briefings/{self.briefing.slug}/").json()["body_html"]
+        links = re.findall(r'href="([^"]*)"', body)
+        self.assertTrue(links)
+        page = f"http://testserver{self.briefing.get_absolute_url()}"
+        self.assertIn(f"{page}#fn-1", links)
+        self.assertIn(f"{page}#fnref-1", links)
+        citation = self.briefing.citations.get(quote="signed a transit agreement")
+        self.assertIn(f"http://testserver/sources/{self.source.slug}/?cite={citation.pk}#p-1", links)
+        self.assertEqual([link for link in links if not link.startswith("http://testserver/")], [])
 
     def test_retracted_briefing_detail_says_so(self):
         workflow.retract(self.briefing, self.newsroom.editor, reason="Wrong.")

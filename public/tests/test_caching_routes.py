@@ -49,6 +49,7 @@ class RouteParameterTests(PublicSiteTestCase):
             "api_detail": (reverse("public:api_detail", args=[briefing]), ""),
             "api_annotations": (reverse("public:api_annotations", args=[briefing]), ""),
             "sitemap": (reverse("public:sitemap"), "p=1"),
+            "changes": (reverse("public:changes", args=[briefing]), ""),
         }
 
     def addresses(self):

@@ -55,6 +55,7 @@ class LeakTests(PublicSiteTestCase):
             "/sitemap.xml", "/api/briefings/", "/sources/", self.public_source.get_absolute_url(),
             f"/sources/{self.public_source.slug}/feed/", self.visible.get_absolute_url(),
             f"/api/briefings/{self.visible.slug}/", f"/api/briefings/{self.visible.slug}/annotations/",
+            f"/briefings/{self.visible.slug}/changes/",
         ]
         for source in self.sources.values():
             urls += [source.get_absolute_url(), f"/sources/{source.slug}/feed/", f"/sources/{source.slug}/feed/atom/"]
@@ -97,6 +98,7 @@ class LeakTests(PublicSiteTestCase):
                 briefing.get_absolute_url(),
                 f"/api/briefings/{briefing.slug}/",
                 f"/api/briefings/{briefing.slug}/annotations/",
+                f"/briefings/{briefing.slug}/changes/",
                 f"/tags/hidden-{state.replace('_', '-')}/",
                 f"/tags/hidden-{state.replace('_', '-')}/feed/",
             ):

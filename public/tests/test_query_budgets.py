@@ -69,8 +69,10 @@ def pages(size):
         .order_by("-cited", "pk")
         .first()
     )
+    corrected = published.filter(corrections__isnull=False).order_by("pk").first() or briefing
     return {
         "briefing detail": f"/briefings/{briefing.slug}/",
+        "changes": f"/briefings/{corrected.slug}/changes/",
         "home list": "/",
         "filtered list": f"/?tag={tag.slug}&published_after=2020-01-01",
         "tag list": "/tags/",
@@ -137,6 +139,13 @@ class QueryBudgetTests(TestCase):
         # too (one more query, whatever their number: test_views_briefing).
         self.assertBudget("briefing detail", 5)
 
+    def test_changes(self):
+        """What changed in a corrected briefing costs the same on a small or a large corpus."""
+        # Public state; the briefing with its published revision and whether it has corrections; its public
+        # corrections; its publication events; the revisions they published; their citations with passages and
+        # sources. More republications add no query (test_changes).
+        self.assertBudget("changes", 6)
+
     def test_home_list(self):
         """The home page costs the same with a dozen briefings or years of them."""
         # Public state; the paginator's count; the filter form's choices (the most used tags of recent briefings,
@@ -169,8 +178,9 @@ class QueryBudgetTests(TestCase):
     def test_search(self):
         """Searching the commonest word costs the same on a small or a large corpus."""
         # Public state; count and page of matching briefings (rank and snippet are part of the page's query);
-        # authors; tags; count and page of matching passages with their sources.
-        self.assertBudget("search", 7)
+        # authors; tags; count and page of matching passages with their sources; the published briefings citing
+        # the page's passages.
+        self.assertBudget("search", 8)
 
     def test_corrections_list(self):
         """The corrections page reads each correction with its briefing's published title in one query."""

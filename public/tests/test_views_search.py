@@ -30,6 +30,7 @@ class SearchPageTests(PublicSiteTestCase):
         self.assertContains(response, f'href="/sources/{self.source.slug}/p/2/"')
 
     def test_query_count(self):
-        # 1 public state, briefings: 1 count, 1 page, 1 authors, 1 tags; passages: 1 count, 1 page.
-        with self.assertNumQueries(7):
+        # 1 public state, briefings: 1 count, 1 page, 1 authors, 1 tags; passages: 1 count, 1 page, 1 for the
+        # published briefings citing the page's passages.
+        with self.assertNumQueries(8):
             self.client.get("/search/?q=pipeline")
