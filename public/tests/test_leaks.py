@@ -117,7 +117,7 @@ class LeakTests(PublicSiteTestCase):
             for query in (
                 f"tag=hidden-{state.replace('_', '-')}",
                 f"source={self.sources[state].slug}",
-                f"author={author.username}",
+                f"author={author.author_profile.slug}",
             ):
                 with self.subTest(state=state, query=query):
                     self.assertContains(self.client.get(f"/?{query}"), "Select a valid choice")
