@@ -297,6 +297,11 @@ def public_corrections(now=None):
 # Authors and citations ----------------------------------------------------------------------------
 
 
+def author_pages(now=None):
+    """Profiles that have an author page, with what the page shows of them."""
+    return public_authors(now).only("id", "user_id", "name", "slug", "bio")
+
+
 def by_author(user_id):
     """A condition on briefings: ``user_id`` is in their byline."""
     return Exists(Briefing.authors.through.objects.filter(briefing=OuterRef("pk"), user=user_id))

@@ -254,7 +254,7 @@ class AuthorDetailView(ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        self.profile = get_object_or_404(queries.public_authors(), slug=self.kwargs["slug"])
+        self.profile = get_object_or_404(queries.author_pages(), slug=self.kwargs["slug"])
         return queries.briefings().filter(queries.by_author(self.profile.user_id))
 
     def get_context_data(self, **kwargs):

@@ -56,8 +56,17 @@ class LeakTests(PublicSiteTestCase):
             f"/sources/{self.public_source.slug}/feed/", self.visible.get_absolute_url(),
             f"/api/briefings/{self.visible.slug}/", f"/api/briefings/{self.visible.slug}/annotations/",
         ]
+        author = self.visible.authors.get().author_profile.get_absolute_url()
+        urls += [author, f"{author}feed/", f"{author}feed/atom/"]
+        for extension in ("json", "bib", "ris"):
+            urls += [
+                f"/briefings/{self.visible.slug}/cite.{extension}",
+                f"/briefings/{self.visible.slug}/sources.{extension}",
+                f"/sources/{self.public_source.slug}/cite.{extension}",
+            ]
         for source in self.sources.values():
-            urls += [source.get_absolute_url(), f"/sources/{source.slug}/feed/", f"/sources/{source.slug}/feed/atom/"]
+            urls += [source.get_absolute_url(), f"/sources/{source.slug}/feed/", f"/sources/{source.slug}/feed/atom/",
+                     f"/sources/{source.slug}/cite.ris"]
         pages = {}
         for url in urls:
             response = self.client.get(url)
@@ -100,6 +109,18 @@ class LeakTests(PublicSiteTestCase):
                 f"/tags/hidden-{state.replace('_', '-')}/",
                 f"/tags/hidden-{state.replace('_', '-')}/feed/",
             ):
+                with self.subTest(state=state, url=url):
+                    self.assertEqual(self.client.get(url).status_code, 404)
+
+    def test_authors_and_exports_of_unpublished_briefings_are_404(self):
+        """Someone with nothing published has no page or feed, and no unpublished briefing can be downloaded."""
+        for state, (briefing, author) in self.hidden.items():
+            profile = author.author_profile.get_absolute_url()
+            urls = [profile, f"{profile}feed/", f"{profile}feed/atom/"]
+            for extension in ("json", "bib", "ris"):
+                urls += [f"/briefings/{briefing.slug}/cite.{extension}",
+                         f"/briefings/{briefing.slug}/sources.{extension}"]
+            for url in urls:
                 with self.subTest(state=state, url=url):
                     self.assertEqual(self.client.get(url).status_code, 404)
 
@@ -153,7 +174,9 @@ class LeakTests(PublicSiteTestCase):
         for url, content in self.surfaces().items():
             with self.subTest(url=url):
                 self.assertNotIn("Quibblesome", content)
-        for url in (briefing.get_absolute_url(), f"/api/briefings/{briefing.slug}/", "/feed/", "/search/?q=original"):
+        for url in (briefing.get_absolute_url(), f"/api/briefings/{briefing.slug}/", "/feed/", "/search/?q=original",
+                    f"/briefings/{briefing.slug}/cite.json", f"/briefings/{briefing.slug}/cite.bib",
+                    f"/briefings/{briefing.slug}/cite.ris"):
             with self.subTest(url=url):
                 content = self.client.get(url).content.decode()
                 self.assertIn("Original wording", content)
