@@ -152,7 +152,8 @@ class QueryBudgetTests(TestCase):
         """A briefing with thirty citations opens as fast as one with three."""
         # Public state; the briefing with its published revision and whether it has corrections; authors; tags;
         # the revision's citations with passage and source (one join). A briefing with corrections reads them
-        # too (one more query, whatever their number: test_views_briefing).
+        # too (one more query, whatever their number: test_views_briefing). The byline's profiles come with the
+        # authors (one join); a retracted briefing's page asks which of its authors still have a page (one more).
         self.assertBudget("briefing detail", 5)
 
     def test_home_list(self):
