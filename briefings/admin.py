@@ -5,8 +5,9 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.db.models import Count, Q
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -18,7 +19,7 @@ from sources.models import Passage, Source
 from . import workflow
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
-from .models import Briefing, Citation, Tag, display_name, rendering_once
+from .models import AuthorProfile, Briefing, Citation, Tag, display_name, rendering_once
 
 Status = Citation.Status
 
@@ -363,3 +364,55 @@ class CitedPassageAdmin(PassageAdmin):
         return format_html(
             "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> [^{}] · {}</li>', rows)
         )
+
+
+@admin.register(AuthorProfile)
+class AuthorProfileAdmin(admin.ModelAdmin):
+    """How staff are named to readers. Each person edits their own profile; administrators edit anyone's.
+
+    Whatever the model permissions say, the object decides: someone else's
+    profile opens read-only, or not at all in the list. "My author profile"
+    (``my/``) makes one's profile on first use.
+    """
+
+    list_display = ["name", "slug", "updated_at"]
+    search_fields = ["name", "slug"]
+    raw_id_fields = ["user"]
+
+    def get_fields(self, request, obj=None):
+        return ["name", "bio", "slug"] if obj is not None else ["user", "name", "bio", "slug"]
+
+    def get_urls(self):
+        mine = path("my/", self.admin_site.admin_view(self.my_profile), name="briefings_authorprofile_my")
+        return [mine, *super().get_urls()]
+
+    def my_profile(self, request):
+        profile = AuthorProfile.for_user(request.user)
+        return redirect("admin:briefings_authorprofile_change", profile.pk)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user")
+        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The address of an author page is fixed once readers may link to it: only administrators move it.
+        return [] if request.user.is_superuser else ["slug"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return obj is None or user.is_superuser or obj.user_id == user.pk
+
+    def has_add_permission(self, request):
+        # Profiles are made on demand, one per person; an administrator may still make one by hand.
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

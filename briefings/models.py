@@ -797,3 +797,146 @@ class PassageSearchEntry(models.Model):
 
     def __str__(self):
         return f"search entry of passage {self.passage_id}"
+
+
+# Authors as readers know them -------------------------------------------------------------------------
+
+# What a byline says of someone whose profile states no name: never their login name.
+UNNAMED_AUTHOR = "Staff writer"
+
+
+class AuthorProfileQuerySet(models.QuerySet):
+    def with_published_work(self, now=None):
+        """Profiles of people with a byline on at least one published briefing: those with a public page.
+
+        Drafts, briefings in review, scheduled ones whose time has not come and retracted ones never count.
+        """
+        published = Briefing.objects.published(now).filter(authors=models.OuterRef("user_id")).order_by()
+        return self.filter(models.Exists(published))
+
+
+class AuthorProfile(models.Model):
+    """How a member of staff is named to readers: a display name, a short bio and the address of their page.
+
+    Made on demand (when someone is first put in a byline, or opens their
+    profile in the admin), so no account needs one until it matters. The slug
+    is made from the name once and kept: renaming someone keeps their page's
+    address. Login names are never shown to readers nor put in addresses.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="author_profile")
+    name = models.CharField(
+        "display name", max_length=120, help_text="How bylines, author pages and citations name this person."
+    )
+    bio = models.TextField(
+        max_length=600, blank=True, help_text="A sentence or two for the author page. Plain text."
+    )
+    slug = models.SlugField(
+        max_length=140,
+        unique=True,
+        help_text="The author page's address, /authors/<slug>/. Kept when the name changes.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthorProfileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "author profile"
+        ordering = ["name", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="author_profile_has_name"),
+            models.CheckConstraint(condition=~Q(slug=""), name="author_profile_has_slug"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("public:author_detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def for_user(cls, user):
+        """The person's profile, made now with their full name (or a neutral one) when they have none yet."""
+        try:
+            return user.author_profile
+        except cls.DoesNotExist:
+            pass
+        name = user.get_full_name().strip()[:120] or UNNAMED_AUTHOR
+        base = slug_base(name, fallback="author")[:120]
+        taken = set(cls.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+        with transaction.atomic():
+            profile, _created = cls.objects.get_or_create(
+                user=user, defaults={"name": name, "slug": unique_slug(base, taken)}
+            )
+        user.author_profile = profile
+        return profile
+
+    def name_parts(self):
+        """(given, family) for citations: the account's first and last name when the display name is exactly
+        them, else the display name split before its last word; ("", name) for a single word."""
+        first, last = self.user.first_name.strip(), self.user.last_name.strip()
+        if first and last and self.name == f"{first} {last}":
+            return first, last
+        return split_person_name(self.name)
+
+
+def split_person_name(name):
+    """(given, family) of a personal name written "Given Family", keeping particles (van, de, al-…) with the family.
+
+    A single word is all family name: ("", "Plato").
+    """
+    words = name.split()
+    if len(words) < 2:
+        return "", name.strip()
+    family_start = len(words) - 1
+    while family_start > 1 and words[family_start - 1].lower() in NAME_PARTICLES:
+        family_start -= 1
+    return " ".join(words[:family_start]), " ".join(words[family_start:])
+
+
+NAME_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "bin", "ibn", "al"}
+
+
+def byline_name(user):
+    """How readers see a person named: their profile's display name, never their login name."""
+    try:
+        return user.author_profile.name
+    except AuthorProfile.DoesNotExist:
+        return user.get_full_name().strip() or UNNAMED_AUTHOR
+
+
+@receiver(models.signals.post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="briefings-author-profile")
+def name_new_accounts(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    """A new account gets its profile at once; one still named "Staff writer" takes the full name given later.
+
+    Rows loaded from a backup (``raw``) bring their own profiles.
+    """
+    if raw or (update_fields is not None and set(update_fields) <= {"last_login", "password"}):
+        return
+    profile = AuthorProfile.for_user(instance)
+    if profile.name == UNNAMED_AUTHOR and instance.get_full_name().strip():
+        profile.name = instance.get_full_name().strip()[:120]
+        base = slug_base(profile.name, fallback="author")[:120]
+        others = AuthorProfile.objects.filter(slug__startswith=base).exclude(pk=profile.pk)
+        taken = set(others.values_list("slug", flat=True))
+        profile.slug = unique_slug(base, taken)
+        profile.save(update_fields=["name", "slug", "updated_at"])
+
+
+@receiver(models.signals.m2m_changed, sender=Briefing.authors.through)
+def make_profiles_for_bylines(sender, instance, action, reverse, pk_set, **kwargs):
+    """Whoever is put in a byline has a profile, so the byline can name them and link to their page.
+
+    Accounts made before profiles existed get theirs here, once the transaction commits: a backup being
+    loaded sets bylines before it loads the profiles it carries.
+    """
+    if action != "post_add" or not pk_set:
+        return
+    user_ids = {instance.pk} if reverse else set(pk_set)
+
+    def make_missing():
+        User = Briefing.authors.field.related_model
+        for user in User.objects.filter(pk__in=user_ids, author_profile__isnull=True):
+            AuthorProfile.for_user(user)
+
+    transaction.on_commit(make_missing)

@@ -38,7 +38,10 @@ def _account(username):
 def _second_editor(stdout):
     """A second editor, so a briefing written by an editor can still be reviewed by someone else."""
     user, created = get_user_model().objects.get_or_create(
-        username=SECOND_EDITOR, defaults={"is_staff": True, "email": f"{SECOND_EDITOR}@example.com"}
+        username=SECOND_EDITOR,
+        defaults={
+            "is_staff": True, "email": f"{SECOND_EDITOR}@example.com", "first_name": "Nigar", "last_name": "Rzayeva",
+        },
     )
     user.groups.add(Group.objects.get(name="Editor"))
     if created:

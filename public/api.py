@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from briefings.models import display_name
+from briefings.models import byline_name
 
 from . import queries
 from .filters import BriefingFilter
@@ -42,7 +42,9 @@ def absolute_links(html, page_url):
 
 
 def _person(user):
-    return {"username": user.get_username(), "name": display_name(user)}
+    # Login names are never shown to readers: the display name and the author's public slug.
+    profile = getattr(user, "author_profile", None)
+    return {"name": byline_name(user), "slug": profile.slug if profile else None}
 
 
 def _summary(request, briefing):
@@ -150,7 +152,7 @@ def annotation(request, briefing, citation):
         "motivation": "quoting",
         "created": briefing.published_at.isoformat(),
         "modified": briefing.last_public_change.isoformat(),
-        "creator": [{"type": "Person", "nickname": user.get_username(), "name": display_name(user)}
+        "creator": [{"type": "Person", "name": byline_name(user)}
                     for user in briefing.authors.all()],
         "body": [{"type": "SpecificResource", "source": briefing_url, "purpose": "linking"}],
         "target": {

@@ -6,7 +6,7 @@ readers are allowed to see. Its *version* combines
 - the number of committed changes that may touch public content, kept in one
   database row (``briefings.models.PublicChange``) and bumped after every such
   commit by the receivers below: they listen to the models' own signals
-  (workflow events, corrections, tags, bylines, sources, passages, re-imports),
+  (workflow events, corrections, tags, bylines and authors' names, sources, passages, re-imports),
   so no part of the domain has to remember to say that something changed;
 - the latest publication time already reached (``Briefing.objects.public_pages``),
   because a scheduled briefing goes live without any write;
@@ -55,7 +55,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition
 
-from briefings.models import Briefing, BriefingEvent, Correction, PublicChange, Tag, TaggedBriefing
+from briefings.models import AuthorProfile, Briefing, BriefingEvent, Correction, PublicChange, Tag, TaggedBriefing
 from briefings.signals import rows_written_in_bulk
 from sources.models import Passage, Source, SourceVersion
 from sources.signals import source_text_changed
@@ -228,7 +228,7 @@ WORKING_COPY_MODELS = (Briefing, TaggedBriefing)
 
 def connect_signals():
     """Connected in ``PublicConfig.ready``: a save or delete of any row public pages read retires cached pages."""
-    for model in (*WORKING_COPY_MODELS, Correction, Tag, Source, Passage, SourceVersion, get_user_model()):
+    for model in (*WORKING_COPY_MODELS, Correction, Tag, Source, Passage, SourceVersion, get_user_model(), AuthorProfile):
         label = model._meta.label
         post_save.connect(_saved, sender=model, dispatch_uid=f"public-cache-save-{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"public-cache-delete-{label}")

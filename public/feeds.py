@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from django.utils.html import escape
 
-from briefings.models import display_name
+from briefings.models import byline_name
 
 from . import queries
 from .filters import BriefingFilter
@@ -142,7 +142,7 @@ class BriefingFeed(Feed):
         return briefing.last_public_change
 
     def item_author_name(self, briefing):
-        names = [display_name(user) for user in briefing.authors.all()]
+        names = [byline_name(user) for user in briefing.authors.all()]
         return ", ".join(names) or None
 
     def item_categories(self, briefing):
@@ -247,3 +247,23 @@ class CorrectionFeed(Feed):
 
 class CorrectionAtomFeed(CorrectionFeed):
     feed_type = AtomFeed
+
+
+class AuthorFeed(BriefingFeed):
+    """One author's published briefings; no feed for someone with none published."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(queries.public_authors(), slug=slug)
+
+    def title(self, profile):
+        return f"{settings.SITE_NAME}: briefings by {profile.name}"
+
+    def link(self, profile):
+        return profile.get_absolute_url()
+
+    def items(self, profile):
+        return queries.briefings(with_body=True).filter(queries.by_author(profile.user_id))[:ITEMS_PER_FEED]
+
+
+class AuthorAtomFeed(AuthorFeed):
+    feed_type = FullContentAtomFeed

@@ -1,7 +1,7 @@
 """The filters of the public briefing list, its feeds and its API: one FilterSet, one set of URL parameters.
 
 ``?tag=energy&tag=gas`` (any of the tags), ``source=<slug>`` (quotes that
-source), ``author=<username>``, ``published_after`` / ``published_before``
+source), ``author=<author slug>``, ``published_after`` / ``published_before``
 (dates, inclusive) and ``q`` (words, as in the search page). The choices only
 ever list what published briefings use, so a draft's tag or source never
 appears in the form.
@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 
-from briefings.models import Briefing, RevisionCitation, display_name
+from briefings.models import Briefing, RevisionCitation
 
 from . import queries, search
 
@@ -46,8 +46,8 @@ class SourceChoiceField(django_filters.fields.ModelChoiceField):
 
 
 class AuthorChoiceField(django_filters.fields.ModelChoiceField):
-    def label_from_instance(self, user):
-        return display_name(user)
+    def label_from_instance(self, profile):
+        return profile.name
 
 
 class SourceFilter(django_filters.ModelChoiceFilter):
@@ -105,7 +105,7 @@ class BriefingFilter(django_filters.FilterSet):
     author = AuthorFilter(
         label="Author",
         queryset=_authors,
-        to_field_name="username",
+        to_field_name="slug",
         method="filter_author",
         empty_label="Any author",
     )
@@ -172,7 +172,7 @@ class BriefingFilter(django_filters.FilterSet):
     def filter_author(self, queryset, name, author):
         if author is None:
             return queryset
-        return queryset.filter(Exists(Briefing.authors.through.objects.filter(briefing=OuterRef("pk"), user=author)))
+        return queryset.filter(queries.by_author(author.user_id))
 
     def describe(self):
         """What the reader chose, in words (for headings and feed titles); empty when nothing is filtered."""

@@ -1,13 +1,18 @@
 """What machines read about a public briefing: schema.org JSON-LD, and where a quote sits in its passage."""
 from django.conf import settings
 
-from briefings.models import display_name
+from briefings.models import byline_name
 
 from .templatetags.public_site import site_url
 
 
-def person(user):
-    return {"@type": "Person", "name": display_name(user)}
+def person(user, site=None):
+    """schema.org ``Person`` for a byline, with the author page's address when ``site`` is given and they have one."""
+    data = {"@type": "Person", "name": byline_name(user)}
+    profile = getattr(user, "author_profile", None)
+    if site is not None and profile is not None:
+        data["url"] = site + site_url("public:author_detail", profile.slug)
+    return data
 
 
 def cited_work(citation, site):
@@ -23,7 +28,7 @@ def cited_work(citation, site):
     }
 
 
-def article(request, briefing, *, authors, tags, citations, corrections):
+def article(request, briefing, *, authors, tags, citations, corrections, authors_without_page=frozenset()):
     """schema.org ``AnalysisNewsArticle`` for a briefing page, from the rows the page itself shows."""
     revision = briefing.published_revision
     # Every address of the page is on this site: the root is worked out once, not once per citation.
@@ -40,7 +45,7 @@ def article(request, briefing, *, authors, tags, citations, corrections):
         "description": revision.dek,
         "datePublished": briefing.published_at.isoformat(),
         "dateModified": briefing.last_public_change.isoformat(),
-        "author": [person(user) for user in authors],
+        "author": [person(user, None if user.pk in authors_without_page else site) for user in authors],
         "keywords": [tag.name for tag in tags],
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": root},
         "isAccessibleForFree": True,
@@ -74,3 +79,31 @@ def split_for_highlight(text, citation):
             return None
         end = start + len(citation.quote)
     return text[:start], text[start:end], text[end:]
+
+
+def author_page(request, profile):
+    """schema.org ``ProfilePage`` of an author page, its ``Person`` carrying the page's address."""
+    url = request.build_absolute_uri(site_url("public:author_detail", profile.slug))
+    author = {"@type": "Person", "name": profile.name, "url": url}
+    if profile.bio:
+        author["description"] = profile.bio
+    return {"@context": "https://schema.org", "@type": "ProfilePage", "url": url, "mainEntity": author}
+
+
+def citation_meta(item):
+    """The ``<meta name="citation_…">`` tags Zotero and Google Scholar read, as (name, content) pairs.
+
+    Built from the briefing's CSL-JSON item (``public.citations``), so the page and its downloads agree.
+    """
+    tags = [("citation_title", item["title"])]
+    for name in item.get("author", []):
+        tags.append(("citation_author", name.get("literal") or f"{name['family']}, {name['given']}"))
+    year, month, day = item["issued"]["date-parts"][0]
+    tags.append(("citation_publication_date", f"{year:04d}/{month:02d}/{day:02d}"))
+    tags.append(("citation_publisher", item["publisher"]))
+    tags.append(("citation_public_url", item["URL"]))
+    tags.append(("citation_abstract_html_url", item["URL"]))
+    if item.get("abstract"):
+        tags.append(("citation_abstract", item["abstract"]))
+    tags.append(("citation_language", settings.LANGUAGE_CODE.split("-")[0]))
+    return tags

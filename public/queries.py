@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from briefings.models import Briefing, Citation, Correction, RevisionCitation, RevisionTag, Tag
+from briefings.models import AuthorProfile, Briefing, Citation, Correction, RevisionCitation, RevisionTag, Tag
 from sources.models import Passage, Source
 
 # Columns no public page reads: readers see the published revision's rendered body, never its Markdown
@@ -40,7 +40,12 @@ RECENT_BRIEFINGS = 500
 
 
 def byline_users():
-    return get_user_model().objects.only("id", "username", "first_name", "last_name").order_by("last_name", "username")
+    """People as bylines name them: with their author profile (display name and page), never their login name."""
+    return (
+        get_user_model().objects.select_related("author_profile")
+        .only("id", "first_name", "last_name", "author_profile__user", "author_profile__name", "author_profile__slug")
+        .order_by("last_name", "username")
+    )
 
 
 def with_byline_and_tags(queryset):
@@ -193,10 +198,15 @@ def source_list():
 
 
 def public_authors(now=None):
-    """People with a byline on at least one published briefing."""
+    """Profiles of people with a byline on at least one published briefing: those that have an author page."""
     # One probe per person (any one published briefing of theirs) rather than a pass over every byline.
-    one = Briefing.objects.published(now).filter(authors=OuterRef("pk")).order_by().values("pk")[:1]
-    return byline_users().alias(one_published=Subquery(one)).filter(one_published__isnull=False)
+    one = Briefing.objects.published(now).filter(authors=OuterRef("user_id")).order_by().values("pk")[:1]
+    return (
+        AuthorProfile.objects.alias(one_published=Subquery(one))
+        .filter(one_published__isnull=False)
+        .only("id", "user_id", "name", "slug")
+        .order_by("name", "slug")
+    )
 
 
 def cited_by(source, now=None):
@@ -318,3 +328,57 @@ def public_corrections(now=None):
         .order_by("-created_at", "-pk")
     )
 
+
+
+# Authors and citations ----------------------------------------------------------------------------
+
+
+def author_pages(now=None):
+    """Profiles that have an author page, with what the page shows of them."""
+    return public_authors(now).only("id", "user_id", "name", "slug", "bio")
+
+
+def by_author(user_id):
+    """A condition on briefings: ``user_id`` is in their byline."""
+    return Exists(Briefing.authors.through.objects.filter(briefing=OuterRef("pk"), user=user_id))
+
+
+def authors_without_page(users, now=None):
+    """The ids of those of ``users`` who have no author page (no published briefing)."""
+    ids = {user.pk for user in users}
+    if not ids:
+        return set()
+    return ids - set(public_authors(now).filter(user__in=ids).values_list("user_id", flat=True))
+
+
+def briefing_for_citation(now=None):
+    """Briefings that have a public page, with what a citation of one names: revision title, dek, byline."""
+    return (
+        Briefing.objects.public_pages(now)
+        .select_related("published_revision")
+        .only("id", "slug", "status", "published_at", "public_updated_at",
+              "published_revision__id", "published_revision__title", "published_revision__dek")
+        .prefetch_related(Prefetch("authors", queryset=byline_users()))
+    )
+
+
+SOURCE_CITATION_COLUMNS = ("id", "slug", "title", "opening", "publisher", "authors", "url", "published_on", "language")
+
+
+def sources_for_citation():
+    return Source.objects.only(*SOURCE_CITATION_COLUMNS)
+
+
+def sources_cited_by(revision):
+    """The sources a published revision quotes, each once, in the order of their first footnote."""
+    first_cited = (
+        RevisionCitation.objects.filter(revision=revision, passage__source=OuterRef("pk"))
+        .order_by("order", "pk")
+        .values("order")[:1]
+    )
+    return (
+        sources_for_citation()
+        .filter(pk__in=RevisionCitation.objects.filter(revision=revision).values("passage__source_id"))
+        .annotate(first_order=Subquery(first_cited))
+        .order_by("first_order", "slug")
+    )

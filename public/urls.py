@@ -1,6 +1,6 @@
 """The reader site. Every route but previews answers conditional GETs and comes from the page cache."""
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api, feeds, views
 from .caching import public_page
@@ -12,6 +12,9 @@ app_name = "public"
 # The query parameters each kind of page reads; any other (utm_source, fbclid…) is dropped before the view.
 FILTERED_LIST = (*BriefingFilter.base_filters, "page")
 PAGED = ("page",)
+# Citation downloads: /briefings/<slug>/cite.bib and the like (public.citations).
+SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
+EXPORT = r"(?P<extension>json|bib|ris)"
 
 urlpatterns = [
     path("", public_page(views.BriefingListView.as_view(), FILTERED_LIST), name="list"),
@@ -50,6 +53,13 @@ urlpatterns = [
     path("api/briefings/<slug:slug>/", public_page(api.briefing_detail), name="api_detail"),
     path("api/briefings/<slug:slug>/annotations/", public_page(api.briefing_annotations), name="api_annotations"),
     path("briefings/<slug:slug>/changes/", public_page(views.BriefingChangesView.as_view()), name="changes"),
+    path("authors/<slug:slug>/", public_page(views.AuthorDetailView.as_view(), PAGED), name="author_detail"),
+    path("authors/<slug:slug>/feed/", public_page(feeds.AuthorFeed()), name="author_feed"),
+    path("authors/<slug:slug>/feed/atom/", public_page(feeds.AuthorAtomFeed()), name="author_feed_atom"),
+    re_path(rf"^briefings/{SLUG}/cite\.{EXPORT}$", public_page(views.briefing_citation), name="briefing_cite"),
+    re_path(rf"^briefings/{SLUG}/sources\.{EXPORT}$", public_page(views.briefing_sources_citation),
+            name="briefing_sources_cite"),
+    re_path(rf"^sources/{SLUG}/cite\.{EXPORT}$", public_page(views.source_citation), name="source_cite"),
     path("sitemap.xml", public_page(sitemap, ("p",)), {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     # Never cached: a preview is for whoever holds the link (see briefings.preview).

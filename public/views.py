@@ -20,7 +20,7 @@ from briefings.models import TagRedirect
 from sources import versions
 from sources.models import Passage, Source, SourceVersion, VersionPassage
 
-from . import metadata, queries, search
+from . import citations, metadata, queries, search
 from .filters import BriefingFilter
 from .templatetags.public_site import site_url
 
@@ -84,6 +84,13 @@ class BriefingDetailView(DetailView):
             retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
             is_retracted=briefing.is_retracted,
         )
+        # A retraction's byline may name someone with no published briefing, so no author page: one query says.
+        context["authors_without_page"] = (
+            queries.authors_without_page(context["authors"]) if briefing.is_retracted else set()
+        )
+        # Cite this briefing, and the tags Zotero and Google Scholar read: from the rows already read.
+        cite = citations.briefing_item(briefing, self.request.build_absolute_uri("/").rstrip("/"))
+        context.update(citation=citations.formatted(cite), citation_meta=metadata.citation_meta(cite))
         context["structured_data"] = metadata.article(
             self.request,
             briefing,
@@ -91,6 +98,7 @@ class BriefingDetailView(DetailView):
             tags=context["tags"],
             citations=context["citations"],
             corrections=corrections,
+            authors_without_page=context["authors_without_page"],
         )
         return context
 
@@ -363,7 +371,7 @@ def preview(request, token):
                 "revision": revision,
                 "scheduled_for": found.scheduled_for,
                 "briefing": revision.briefing,
-                "authors": list(revision.briefing.authors.all()),
+                "authors": list(revision.briefing.authors.select_related("author_profile")),
             }
             response = render(request, "public/preview.html", context)
     # A preview is for the person holding the link: never indexed, never cached.
@@ -397,3 +405,51 @@ class BriefingChangesView(DetailView):
             is_retracted=briefing.is_retracted,
         )
         return context
+
+
+# Authors, and citations for reference managers ----------------------------------------------------
+
+
+class AuthorDetailView(ListView):
+    """An author's page: display name, bio and published briefings; no page for someone with none published."""
+
+    template_name = "public/author_detail.html"
+    context_object_name = "briefings"
+    paginate_by = 20
+
+    def get_queryset(self):
+        self.profile = get_object_or_404(queries.author_pages(), slug=self.kwargs["slug"])
+        return queries.briefings().filter(queries.by_author(self.profile.user_id))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(profile=self.profile, **kwargs)
+        context["structured_data"] = metadata.author_page(self.request, self.profile)
+        return context
+
+
+def _site_root(request):
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@require_GET
+def briefing_citation(request, slug, extension):
+    """The briefing as CSL-JSON, BibTeX or RIS, for reference managers."""
+    briefing = get_object_or_404(queries.briefing_for_citation(), slug=slug)
+    return citations.download([citations.briefing_item(briefing, _site_root(request))], extension, briefing.slug)
+
+
+@require_GET
+def briefing_sources_citation(request, slug, extension):
+    """Every source the briefing's published revision quotes, in footnote order, in one export."""
+    briefing = get_object_or_404(queries.briefing_for_citation().prefetch_related(None), slug=slug)
+    site_root = _site_root(request)
+    sources = queries.sources_cited_by(briefing.published_revision_id)
+    items = [citations.source_item(source, site_root) for source in sources]
+    return citations.download(items, extension, f"{briefing.slug}-sources")
+
+
+@require_GET
+def source_citation(request, slug, extension):
+    """One source article as CSL-JSON, BibTeX or RIS."""
+    source = get_object_or_404(queries.sources_for_citation(), slug=slug)
+    return citations.download([citations.source_item(source, _site_root(request))], extension, f"source-{source.slug}")

@@ -51,10 +51,11 @@ def make_user(username="writer", group=None, *, superuser=False, **fields):
 # Sources ----------------------------------------------------------------------
 
 
-def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", kinds=None):
+def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", kinds=None, **metadata):
     """A source whose passages are ``paragraphs`` (``ARTICLE`` if none), one per line, as the importer stores them.
 
-    ``kinds`` maps an ordinal to a ``Passage.Kind``; boilerplate passages cannot be cited.
+    ``kinds`` maps an ordinal to a ``Passage.Kind``; boilerplate passages cannot be cited. ``metadata`` sets
+    other fields (``authors``, ``published_on``, ``url``…).
     """
     paragraphs = paragraphs or ARTICLE
     number = next(_numbers)
@@ -64,12 +65,11 @@ def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", k
         slug=slug or f"source-{number}",
         title=title if title is not None else f"Source number {number}",
         publisher=publisher,
-        url=f"https://news.example.org/{number}",
-        language="en",
         text=text,
         content_hash=sha256(text),
         imported_at=now,
         updated_at=now,
+        **{"url": f"https://news.example.org/{number}", "language": "en", **metadata},
     )
     offset = 0
     passages = []

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.text import slugify
 
-from briefings.models import Tag
+from briefings.models import AuthorProfile, Tag
 
 from .plan import USERNAME_PREFIX, tag_names
 
@@ -31,6 +31,10 @@ def write_people(plan, as_of, summary):
             people.append(user)
             roles[role].append(user)
     User.objects.bulk_create(people)
+    # Bylines name people by their profile, as for real accounts (bulk writes send no signal to make them).
+    AuthorProfile.objects.bulk_create(
+        AuthorProfile(user=user, name=user.get_full_name(), slug=slugify(user.get_full_name())) for user in people
+    )
     User.groups.through.objects.bulk_create(
         User.groups.through(user=user, group=groups[role.capitalize()])
         for role, users in roles.items()

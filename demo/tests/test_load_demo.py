@@ -40,6 +40,23 @@ class LoadDemoTests(TestCase):
         self.assertTrue(Correction.objects.filter(kind="correction").exists())
         self.assertTrue(Briefing.objects.published().exists())
 
+    def test_demo_accounts_have_names_and_bios_readers_see(self):
+        """The demo's bylines and author pages show people's names and bios, never the login names."""
+        from briefings.models import AuthorProfile, Briefing
+
+        load_demo()
+        profiles = {p.user.username: p for p in AuthorProfile.objects.select_related("user")}
+        self.assertEqual(profiles["analyst"].name, "Leyla Mammadova")
+        self.assertEqual(profiles["editor"].name, "Giorgi Kapanadze")
+        self.assertEqual(profiles["editor2"].name, "Nigar Rzayeva")
+        self.assertTrue(profiles["analyst"].bio)
+        briefing = Briefing.objects.published().filter(authors__username="analyst").first()
+        page = self.client.get(briefing.get_absolute_url()).content.decode()
+        self.assertIn('href="/authors/leyla-mammadova/" rel="author">Leyla Mammadova</a>', page)
+        author_page = self.client.get("/authors/leyla-mammadova/")
+        self.assertContains(author_page, profiles["analyst"].bio)
+        self.assertNotIn("By analyst", page)
+
     def test_second_run_changes_nothing_and_keeps_passwords(self):
         """Running the demo loader again is harmless."""
         load_demo()

@@ -9,11 +9,13 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from briefings.models import display_name
+from briefings.models import byline_name, display_name
 from public.search import MARK_END, MARK_START
 
 register = template.Library()
 register.filter("display_name", display_name)
+# Readers see a person's profile name, never their login name (``display_name`` falls back to it).
+register.filter("byline_name", byline_name)
 
 # Markdown punctuation that means nothing in a one-line excerpt of a body.
 FOOTNOTE_MARKER = re.compile(r"\[\^[^\]\s]+\]")

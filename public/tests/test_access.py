@@ -93,6 +93,28 @@ class AccessMatrixTests(PublicSiteTestCase):
                     with self.subTest(role=role, state=state, url=url):
                         self.assertEqual(self.client.get(url).status_code, self.public_status(state))
 
+    def test_citation_downloads(self):
+        """A briefing's downloads follow its page: there once it is public, else a 404, for everyone."""
+        for role in ROLES:
+            self.login(role)
+            for state, briefing in self.briefings.items():
+                for extension in ("json", "bib", "ris"):
+                    for url in (f"/briefings/{briefing.slug}/cite.{extension}",
+                                f"/briefings/{briefing.slug}/sources.{extension}"):
+                        with self.subTest(role=role, state=state, url=url):
+                            self.assertEqual(self.client.get(url).status_code, self.public_status(state))
+
+    def test_author_page_and_feeds_list_only_published_work(self):
+        """The author's page and feeds carry their published briefing only, whoever asks."""
+        author = self.users["analyst"].author_profile.get_absolute_url()
+        for role in ROLES:
+            self.login(role)
+            content = "".join(self.client.get(url).content.decode()
+                              for url in (author, f"{author}feed/", f"{author}feed/atom/"))
+            for state, briefing in self.briefings.items():
+                with self.subTest(role=role, state=state):
+                    self.assertEqual(briefing.slug in content, state in LISTED_STATES)
+
     def test_feeds_and_lists(self):
         """Feeds, lists, the API list and the sitemap carry only published briefings, whoever asks."""
         surfaces = ("/", "/feed/", "/feed/atom/", "/api/briefings/", "/sitemap.xml", "/tags/")

@@ -35,6 +35,7 @@ class PublicPagesTestCase(BrowserTestCase):
             "tag": f"/tags/{tag.slug}/",
             "search": "/search/?q=Baku",
             "corrections": "/corrections/",
+            "author": briefing.authors.order_by("pk").first().author_profile.get_absolute_url(),
             "not-found": "/briefings/no-such-briefing/",
         }
 

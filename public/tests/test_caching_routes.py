@@ -24,6 +24,7 @@ class RouteParameterTests(PublicSiteTestCase):
         newsroom.corrected(cls.briefing)
         cls.tag = cls.briefing.published_revision.tags.get()
         cls.citation = Citation.objects.get(briefing=cls.briefing)
+        cls.author = newsroom.analyst.author_profile.slug
 
     def routes(self):
         """{route name: (address, a query string of parameters it reads, or "" if it reads none)}."""
@@ -50,6 +51,12 @@ class RouteParameterTests(PublicSiteTestCase):
             "api_annotations": (reverse("public:api_annotations", args=[briefing]), ""),
             "sitemap": (reverse("public:sitemap"), "p=1"),
             "changes": (reverse("public:changes", args=[briefing]), ""),
+            "author_detail": (reverse("public:author_detail", args=[self.author]), "page=1"),
+            "author_feed": (reverse("public:author_feed", args=[self.author]), ""),
+            "author_feed_atom": (reverse("public:author_feed_atom", args=[self.author]), ""),
+            "briefing_cite": (reverse("public:briefing_cite", args=[briefing, "bib"]), ""),
+            "briefing_sources_cite": (reverse("public:briefing_sources_cite", args=[briefing, "ris"]), ""),
+            "source_cite": (reverse("public:source_cite", args=[source, "json"]), ""),
         }
 
     def addresses(self):

@@ -57,8 +57,17 @@ class LeakTests(PublicSiteTestCase):
             f"/api/briefings/{self.visible.slug}/", f"/api/briefings/{self.visible.slug}/annotations/",
             f"/briefings/{self.visible.slug}/changes/",
         ]
+        author = self.visible.authors.get().author_profile.get_absolute_url()
+        urls += [author, f"{author}feed/", f"{author}feed/atom/"]
+        for extension in ("json", "bib", "ris"):
+            urls += [
+                f"/briefings/{self.visible.slug}/cite.{extension}",
+                f"/briefings/{self.visible.slug}/sources.{extension}",
+                f"/sources/{self.public_source.slug}/cite.{extension}",
+            ]
         for source in self.sources.values():
-            urls += [source.get_absolute_url(), f"/sources/{source.slug}/feed/", f"/sources/{source.slug}/feed/atom/"]
+            urls += [source.get_absolute_url(), f"/sources/{source.slug}/feed/", f"/sources/{source.slug}/feed/atom/",
+                     f"/sources/{source.slug}/cite.ris"]
         pages = {}
         for url in urls:
             response = self.client.get(url)
@@ -105,6 +114,18 @@ class LeakTests(PublicSiteTestCase):
                 with self.subTest(state=state, url=url):
                     self.assertEqual(self.client.get(url).status_code, 404)
 
+    def test_authors_and_exports_of_unpublished_briefings_are_404(self):
+        """Someone with nothing published has no page or feed, and no unpublished briefing can be downloaded."""
+        for state, (briefing, author) in self.hidden.items():
+            profile = author.author_profile.get_absolute_url()
+            urls = [profile, f"{profile}feed/", f"{profile}feed/atom/"]
+            for extension in ("json", "bib", "ris"):
+                urls += [f"/briefings/{briefing.slug}/cite.{extension}",
+                         f"/briefings/{briefing.slug}/sources.{extension}"]
+            for url in urls:
+                with self.subTest(state=state, url=url):
+                    self.assertEqual(self.client.get(url).status_code, 404)
+
     def test_search_finds_no_unpublished_briefing(self):
         for state in self.hidden:
             for words in (f"Quixotic{state.replace('_', '')}", f"Zephyr{state.replace('_', '')}"):
@@ -119,7 +140,7 @@ class LeakTests(PublicSiteTestCase):
             for query in (
                 f"tag=hidden-{state.replace('_', '-')}",
                 f"source={self.sources[state].slug}",
-                f"author={author.username}",
+                f"author={author.author_profile.slug}",
             ):
                 with self.subTest(state=state, query=query):
                     self.assertContains(self.client.get(f"/?{query}"), "Select a valid choice")
@@ -155,7 +176,9 @@ class LeakTests(PublicSiteTestCase):
         for url, content in self.surfaces().items():
             with self.subTest(url=url):
                 self.assertNotIn("Quibblesome", content)
-        for url in (briefing.get_absolute_url(), f"/api/briefings/{briefing.slug}/", "/feed/", "/search/?q=original"):
+        for url in (briefing.get_absolute_url(), f"/api/briefings/{briefing.slug}/", "/feed/", "/search/?q=original",
+                    f"/briefings/{briefing.slug}/cite.json", f"/briefings/{briefing.slug}/cite.bib",
+                    f"/briefings/{briefing.slug}/cite.ris"):
             with self.subTest(url=url):
                 content = self.client.get(url).content.decode()
                 self.assertIn("Original wording", content)

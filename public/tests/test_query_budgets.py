@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 
-from briefings.models import Briefing, RevisionCitation, Tag
+from briefings.models import AuthorProfile, Briefing, RevisionCitation, Tag
 from demo import corpus
 from public import caching
 from sources.models import Source
@@ -70,6 +70,12 @@ def pages(size):
         .first()
     )
     corrected = published.filter(corrections__isnull=False).order_by("pk").first() or briefing
+    author = (
+        AuthorProfile.objects.annotate(published=Count("user__briefings", filter=Q(user__briefings__in=published)))
+        .order_by("published" if size == "small" else "-published", "pk")
+        .filter(published__gt=0)
+        .first()
+    )
     return {
         "briefing detail": f"/briefings/{briefing.slug}/",
         "changes": f"/briefings/{corrected.slug}/changes/",
@@ -93,6 +99,18 @@ def pages(size):
         "api list": "/api/briefings/",
         "api detail": f"/api/briefings/{briefing.slug}/",
         "api annotations": f"/api/briefings/{briefing.slug}/annotations/",
+        "author page": f"/authors/{author.slug}/",
+        "author feed": f"/authors/{author.slug}/feed/",
+        "author atom feed": f"/authors/{author.slug}/feed/atom/",
+        "briefing csl-json": f"/briefings/{briefing.slug}/cite.json",
+        "briefing bibtex": f"/briefings/{briefing.slug}/cite.bib",
+        "briefing ris": f"/briefings/{briefing.slug}/cite.ris",
+        "sources csl-json": f"/briefings/{briefing.slug}/sources.json",
+        "sources bibtex": f"/briefings/{briefing.slug}/sources.bib",
+        "sources ris": f"/briefings/{briefing.slug}/sources.ris",
+        "source csl-json": f"/sources/{source.slug}/cite.json",
+        "source bibtex": f"/sources/{source.slug}/cite.bib",
+        "source ris": f"/sources/{source.slug}/cite.ris",
         "admin changelist": "/admin/briefings/briefing/",
         "admin change form": f"/admin/briefings/briefing/{briefing.pk}/change/",
     }
@@ -136,7 +154,8 @@ class QueryBudgetTests(TestCase):
         """A briefing with thirty citations opens as fast as one with three."""
         # Public state; the briefing with its published revision and whether it has corrections; authors; tags;
         # the revision's citations with passage and source (one join). A briefing with corrections reads them
-        # too (one more query, whatever their number: test_views_briefing).
+        # too (one more query, whatever their number: test_views_briefing). The byline's profiles come with the
+        # authors (one join); a retracted briefing's page asks which of its authors still have a page (one more).
         self.assertBudget("briefing detail", 5)
 
     def test_changes(self):
@@ -217,6 +236,37 @@ class QueryBudgetTests(TestCase):
         # Public state; for briefings, tags and sources a count (the sitemap paginates) and one page of items;
         # the list pages need none.
         self.assertBudget("sitemap", 7)
+
+    # Authors and citations ---------------------------------------------------------------
+
+    def test_author_page(self):
+        """An author's page costs the same with one published briefing or dozens."""
+        # Public state; the profile (among those with a published briefing); the count; one page of briefings;
+        # authors; tags.
+        self.assertBudget("author page", 6)
+
+    def test_author_feeds(self):
+        """An author's feeds add one query to a feed: finding the author among those with published work."""
+        self.assertBudget("author feed", 5)
+        self.assertBudget("author atom feed", 5)
+
+    def test_briefing_citation_downloads(self):
+        """A briefing's reference downloads read the briefing and its byline, whatever the format."""
+        # Public state; the briefing with its published revision; its authors with their profiles.
+        for page in ("briefing csl-json", "briefing bibtex", "briefing ris"):
+            self.assertBudget(page, 3)
+
+    def test_sources_citation_downloads(self):
+        """The sources of a briefing with thirty citations download in as many queries as those of one with three."""
+        # Public state; the briefing; its quoted sources, each once, in footnote order.
+        for page in ("sources csl-json", "sources bibtex", "sources ris"):
+            self.assertBudget(page, 3)
+
+    def test_source_citation_downloads(self):
+        """A source's reference downloads are one query for the source, in every format."""
+        # Public state; the source.
+        for page in ("source csl-json", "source bibtex", "source ris"):
+            self.assertBudget(page, 2)
 
     # API --------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ class BriefingPageTests(PublicSiteTestCase):
         response = self.client.get(self.briefing.get_absolute_url())
         self.assertContains(response, "<h1>Baku signs a transit agreement</h1>", html=True)
         self.assertContains(response, "The deal ends months of talks.")
-        self.assertContains(response, f"By Nino {self.newsroom.analyst.last_name}")
+        self.assertContains(response, f'rel="author">Nino {self.newsroom.analyst.last_name}</a>')
         self.assertContains(response, f'datetime="{self.briefing.published_at.isoformat(timespec="seconds")}"')
         self.assertContains(response, '<a href="/tags/energy/">Energy</a>', html=True)
 

@@ -82,7 +82,7 @@ class BriefingListTests(PublicSiteTestCase):
         """Choosing an author keeps their briefings only."""
         other = Newsroom()
         other.published([(self.second_passage, "carry gas from the Caspian")], title="Caspian gas heads west")
-        response = self.client.get(f"/?author={other.analyst.username}")
+        response = self.client.get(f"/?author={other.analyst.author_profile.slug}")
         self.assertContains(response, "Caspian gas heads west")
         self.assertNotContains(response, "Tariffs expected to fall")
 

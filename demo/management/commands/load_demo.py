@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from briefings.models import UNNAMED_AUTHOR, AuthorProfile
 from demo.sample_briefings import load_sample_briefings
 from demo.workflow import apply_demo_workflow
 from sources.importer import ImportFailed, default_seed_dir, import_sources
@@ -16,6 +17,12 @@ DEMO_ACCOUNTS = [
     ("analyst", "Analyst", False),
     ("editor", "Editor", False),
 ]
+# How readers see the demo accounts: (first name, last name, bio). Login names never appear on the site.
+DEMO_PEOPLE = {
+    "admin": ("Sabina", "Huseynova", "Runs the desk's site and its archive."),
+    "analyst": ("Leyla", "Mammadova", "Covers energy and transport across the South Caucasus, from Baku."),
+    "editor": ("Giorgi", "Kapanadze", "Edits the desk's briefings on Russia and its neighbours, from Tbilisi."),
+}
 
 
 class Command(BaseCommand):
@@ -57,6 +64,7 @@ class Command(BaseCommand):
             )
             if group_name:
                 user.groups.add(Group.objects.get(name=group_name))
+            self.name_account(user)
             if created or reset_passwords:
                 password = secrets.token_urlsafe(12)
                 user.set_password(password)
@@ -64,3 +72,16 @@ class Command(BaseCommand):
                 self.stdout.write(f"account   {username:<8} password: {password}")
             else:
                 self.stdout.write(f"account   {username:<8} exists (password kept; --reset-passwords prints a new one)")
+
+    def name_account(self, user):
+        """Give a demo account its name and author profile; names someone has since changed are kept."""
+        first, last, bio = DEMO_PEOPLE[user.username]
+        if not user.first_name and not user.last_name:
+            user.first_name, user.last_name = first, last
+            user.save(update_fields=["first_name", "last_name"])
+        profile = AuthorProfile.for_user(user)
+        if profile.name == UNNAMED_AUTHOR or not profile.bio:
+            if profile.name == UNNAMED_AUTHOR:
+                profile.name = user.get_full_name()
+            profile.bio = profile.bio or bio
+            profile.save()
