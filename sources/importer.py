@@ -4,6 +4,17 @@ Every file is read and checked before anything is written; the writes then
 happen in one transaction, so a bad file never leaves a half-imported corpus.
 Re-importing keeps the primary key of every passage whose text is unchanged and
 retires (never deletes) passages that vanished, so citations cannot dangle.
+
+Every import that changes a source's text adds a ``SourceVersion``; anchors are
+given once and never reused. The admin uses the same code as the command:
+
+- ``preview(source_or_None, text, metadata)`` says what would be added, changed
+  and retired, and the identity guard's refusal, without writing anything;
+- ``import_text(source_or_None, text, metadata, by=user, replace=False,
+  expected_version=preview.version_number)`` imports it in one transaction,
+  refusing a stale preview (``StaleImport``) or, unless ``replace``, a text that
+  looks like another article (``ImportFailed``);
+- ``restore_version(version, by=user)`` is the undo: the old text as a new version.
 """
 import datetime
 import difflib
@@ -70,6 +81,9 @@ class SourceFile:
     slug: str
     metadata: dict
     passages: list
+    # The headline the text itself shows, when the metadata keeps the source's title (a replacement given no
+    # title): the identity guard compares it.
+    headline: str | None = None
 
 
 @dataclass
@@ -576,7 +590,8 @@ def write(source_file, now, *, by=None, replace=False, expected_version=None, re
     result = SourceResult(source.slug, "updated", len(source_file.passages), kinds, version=current_number)
     if passages_changed:
         changes = _match(source, source_file.passages)
-        refusal = identity_problem(source, source_file.metadata.get("title", ""), changes)
+        headline = source_file.headline if source_file.headline is not None else source_file.metadata.get("title", "")
+        refusal = identity_problem(source, headline, changes)
         if refusal and not replace:
             raise ImportFailed([Problem(source_file.path, refusal)])
     for name, value in source_file.metadata.items():
@@ -650,7 +665,8 @@ def source_file_from_text(text, metadata=None, *, source=None, slug=None, origin
     values.update({k: v for k, v in (metadata or {}).items() if k in METADATA_FIELDS})
     if not slug:
         raise ImportFailed([Problem(where, "no slug can be derived from the text; give one")])
-    return SourceFile(path=where, text=normalised, slug=slug, metadata=values, passages=passages)
+    headline = derived_title if source is not None and "title" not in (metadata or {}) else None
+    return SourceFile(path=where, text=normalised, slug=slug, metadata=values, passages=passages, headline=headline)
 
 
 def preview(source, text, metadata=None, *, slug=None, origin="", kind_overrides=None):
@@ -667,7 +683,7 @@ def preview(source, text, metadata=None, *, slug=None, origin="", kind_overrides
 def _preview(source, source_file):
     if source is None:
         source = Source.objects.filter(slug=source_file.slug).first()
-    title = source_file.metadata.get("title", "")
+    title = source_file.headline if source_file.headline is not None else source_file.metadata.get("title", "")
     if source is None:
         return Preview(source_file.slug, title, source_file.passages, 0, added=list(source_file.passages))
     current_number = source.versions.aggregate(Max("number"))["number__max"] or 0
