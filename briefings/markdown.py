@@ -297,6 +297,10 @@ class Footnotes:
                 passage.place_label,
                 text_fragment_url(citation),
             )
+        quote = format_html('<q class="footnote-quote">{}</q>', citation.quote)
+        if place is not None and place.withheld:
+            # The version's words are withheld from readers (legal or safety reasons): so is the quote.
+            quote = mark_safe('<span class="footnote-quote footnote-withheld">The quoted words are withheld.</span>')
         note = format_html(' <span class="footnote-note">{}</span>', citation.note) if citation.note else ""
         backrefs = format_html_join(
             " ",
@@ -311,10 +315,10 @@ class Footnotes:
             ),
         )
         return format_html(
-            '<li id="fn-{}" class="footnote"><q class="footnote-quote">{}</q> '
+            '<li id="fn-{}" class="footnote">{} '
             '<span class="footnote-source">— {}</span>{} {}</li>',
             number,
-            citation.quote,
+            quote,
             where,
             note,
             backrefs,
