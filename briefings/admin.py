@@ -1,6 +1,7 @@
 """Admin for writing briefings: citation inlines, a rendered preview, tags, and passages' "cited by"."""
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
@@ -13,6 +14,8 @@ from django.utils.safestring import mark_safe
 from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
+from . import workflow
+from .admin_sources import CitationsNeedAttentionFilter, SourceChangesBriefingMixin
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
 from .models import Briefing, Citation, Tag, display_name, rendering_once
@@ -134,14 +137,16 @@ class CitationInline(admin.StackedInline):
 
 
 @admin.register(Briefing)
-class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+class BriefingAdmin(SourceChangesBriefingMixin, WorkflowAdminMixin, admin.ModelAdmin):
     form = BriefingForm
     inlines = [CitationInline]
     list_display = [
         "title", "status", "public_state", "author_names", "tag_names", "citation_count", "orphaned_count",
         "updated_at",
     ]
-    list_filter = ["status", PublicSiteListFilter, TagListFilter, "authors", CitedSourceListFilter]
+    list_filter = [
+        "status", PublicSiteListFilter, CitationsNeedAttentionFilter, TagListFilter, "authors", CitedSourceListFilter,
+    ]
     search_fields = ["title", "dek", "body", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["authors"]
@@ -233,14 +238,21 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             mark_safe(briefing.body_html),  # sanitised when rendered on save
         )
 
-    @admin.action(description="Mark re-anchored citations as checked", permissions=["change"])
+    @admin.action(description="Confirm re-anchored citations", permissions=["view"])
     def mark_reanchored_checked(self, request, queryset):
-        checked = Citation.objects.filter(briefing__in=queryset, status=Status.REANCHORED).update(
-            status=Status.OK,
-            status_reason=f"Re-anchored words checked by {request.user.get_username()}.",
-            checked_at=timezone.now(),
-        )
-        self.message_user(request, f"{checked} re-anchored citation(s) marked as checked.", messages.SUCCESS)
+        """The same rule as the queue's button, citation by citation: editors, not the briefing's authors."""
+        confirmed, refused = 0, []
+        citations = Citation.objects.filter(briefing__in=queryset, status=Status.REANCHORED).select_related("briefing")
+        for citation in citations:
+            try:
+                workflow.confirm_reanchoring(citation, by=request.user)
+            except (workflow.WorkflowError, PermissionDenied) as refusal:
+                refused.append(f"[^{citation.label}] of “{citation.briefing.title}”: {refusal}")
+            else:
+                confirmed += 1
+        self.message_user(request, f"{confirmed} re-anchored citation(s) confirmed.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, f"Not confirmed: {reason}", messages.WARNING)
 
 
 @admin.register(Tag)

@@ -440,3 +440,66 @@ def revert(briefing, user, revision):
         for name in ("status", "version", "title", "dek", "body", "body_html", "updated_at"):
             setattr(briefing, name, getattr(row, name))
     return new
+
+
+# Sources that change ------------------------------------------------------------
+
+
+def check_confirm_reanchoring(citation, user):
+    """Editors confirm where a re-import moved a citation's words, but not in a briefing they wrote."""
+    _require(user, "review_briefing", "confirm re-anchored citations")
+    if citation.status != Citation.Status.REANCHORED:
+        raise WorkflowError(
+            f"Citation [^{citation.label}] is {citation.get_status_display().lower()}, not re-anchored: "
+            "there is no new place to confirm."
+        )
+    if citation.briefing.is_retracted:
+        raise WorkflowError("A retracted briefing's citations are no longer checked.")
+    if is_author(citation.briefing, user):
+        raise PermissionDenied("You wrote this briefing, so another editor must confirm where its words moved.")
+
+
+def can_confirm_reanchoring(citation, user):
+    try:
+        check_confirm_reanchoring(citation, user)
+    except (WorkflowError, PermissionDenied):
+        return False
+    return True
+
+
+def confirm_reanchoring(citation, by):
+    """Confirm that a re-anchored citation's words still support the briefing at their new place.
+
+    The citation becomes ``ok``, its open entries in the "Source changes" queue
+    are resolved, and the briefing's record gets an event. What readers see
+    does not change: the published revision keeps its words.
+    """
+    from .models import SourceChange
+
+    now = timezone.now()
+    with transaction.atomic():
+        # The citation's lock keeps two editors (or an editor and a new import) from acting on it at once.
+        row = Citation.objects.select_for_update(of=("self",)).select_related("briefing", "passage").get(
+            pk=citation.pk
+        )
+        check_confirm_reanchoring(row, by)
+        Citation.objects.filter(pk=row.pk).update(
+            status=Citation.Status.OK,
+            status_reason=f"New place confirmed by {display_name(by)}.",
+            checked_at=now,
+        )
+        SourceChange.objects.filter(citation=row, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=by, resolution=SourceChange.Resolution.CONFIRMED
+        )
+        briefing = row.briefing
+        event = BriefingEvent.objects.create(
+            briefing=briefing,
+            actor=by,
+            action=Action.REANCHORING_CONFIRMED,
+            from_state=briefing.status,
+            to_state=briefing.status,
+            comment=f"[^{row.label}] now quotes “{row.quote}” in paragraph {row.passage.ordinal} of its source.",
+            created_at=now,
+        )
+    citation.status = Citation.Status.OK
+    return event

@@ -85,7 +85,10 @@ class SourceResult:
         if self.action == "updated":
             line += f"; {self.new} new, {self.retired} retired"
         if self.citations:
-            line += f"; citations: {self.citations['reanchored']} re-anchored, {self.citations['orphaned']} orphaned"
+            line += (
+                f"; citations: {self.citations['reanchored']} re-anchored, {self.citations['orphaned']} orphaned, "
+                f"{self.citations['restored']} restored"
+            )
         return line
 
 

@@ -220,10 +220,11 @@ class ChangeFormTests(AdminTestCase):
         # Session and user (2); the briefing, read by the review panel and by the form (2); the review
         # panel's citation check (1); the authors chosen and the users to choose from (2); the tags (1);
         # the event log (1); the citations with passages and sources in one query (1), each row's chosen
-        # passage labelled from it; the labels for the preview's marker check (1). None per citation.
+        # passage labelled from it; the labels for the preview's marker check (1); the citations a changed
+        # source left needing attention, for the banner (1). None per citation.
         for citations in (1, 50):
             url = self.change_form_queries(citations)
-            with self.subTest(citations=citations), self.assertNumQueries(11):
+            with self.subTest(citations=citations), self.assertNumQueries(12):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
 
@@ -356,7 +357,7 @@ class ReanchoredActionTests(AdminTestCase):
         )
         citation.refresh_from_db()
         self.assertEqual(citation.status, Citation.Status.OK)
-        self.assertIn("checked by chief", citation.status_reason)
+        self.assertIn("confirmed by chief", citation.status_reason)
 
 
 

@@ -26,10 +26,11 @@ class Command(BaseCommand):
         actions = {action: sum(r.action == action for r in results) for action in ("created", "updated", "unchanged")}
         reanchored = sum(r.citations["reanchored"] for r in results)
         orphaned = sum(r.citations["orphaned"] for r in results)
+        restored = sum(r.citations["restored"] for r in results)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(results)} source(s): {actions['created']} created, {actions['updated']} updated, "
                 f"{actions['unchanged']} unchanged; {sum(r.passages for r in results)} passages; "
-                f"citations: {reanchored} re-anchored, {orphaned} orphaned"
+                f"citations: {reanchored} re-anchored, {orphaned} orphaned, {restored} restored"
             )
         )
