@@ -121,8 +121,9 @@ class CitationDigest:
         self.sources = {}  # source title: {briefing: [lines]}
         self.sent = False
 
-    def add(self, source, lines):
-        by_briefing = self.sources.setdefault(source.display_title, {})
+    def add(self, source, lines, version=None):
+        title = f"{source.display_title} (version {version.number})" if version is not None else source.display_title
+        by_briefing = self.sources.setdefault(title, {})
         for briefing, described in lines.items():
             by_briefing.setdefault(briefing, []).extend(described)
 
@@ -189,13 +190,13 @@ def _pending_digest(actor):
     return digest
 
 
-def citations_changed(source, lines, actor=None):
+def citations_changed(source, lines, actor=None, *, version=None):
     """Add what an import of ``source`` did ({briefing: [lines]}) to the email sent when the import commits."""
     if not lines or is_muted():
         return
     if not transaction.get_connection().in_atomic_block:
         digest = CitationDigest(actor)
-        digest.add(source, lines)
+        digest.add(source, lines, version)
         digest.send()
         return
-    _pending_digest(actor).add(source, lines)
+    _pending_digest(actor).add(source, lines, version)

@@ -36,7 +36,7 @@ Status = Citation.Status
 NEAR_MATCH_SCORE = 90
 UPDATED_FIELDS = [
     "passage", "start", "end", "quote", "prefix", "suffix", "status", "status_reason", "checked_at",
-    "previous_passage", "previous_start", "previous_end", "previous_quote", "reanchored_at",
+    "previous_passage", "previous_start", "previous_end", "previous_quote", "reanchored_at", "source_version",
 ]
 
 
@@ -85,10 +85,12 @@ def closest_changed_words(citation, passages):
     return best
 
 
-def check_citation(citation, passages, now):
+def check_citation(citation, passages, now, version=None):
     """Bring one citation in line with the current passages; return the outcome or None if unchanged.
 
-    Outcomes: "ok" (still in place, or back in place), "reanchored", "orphaned".
+    Outcomes: "restored" (back in place), "reanchored", "orphaned". A citation that moved or came back is
+    pinned to ``version``, the source's current version, which it now quotes; an orphan stays pinned to the
+    version that held its words.
     """
     passage = citation.passage
     citation.checked_at = now
@@ -96,6 +98,7 @@ def check_citation(citation, passages, now):
         if citation.status == Status.ORPHANED:
             citation.status = Status.OK
             citation.status_reason = "The quoted words are back in the source, at their place."
+            citation.source_version = version or citation.source_version
             return "restored"
         return None
 
@@ -110,14 +113,13 @@ def check_citation(citation, passages, now):
         citation.prefix, citation.suffix = quotes.context(new_passage.text, start, end)
         citation.status = Status.REANCHORED
         citation.reanchored_at = now
+        citation.source_version = version or citation.source_version
         typography = " (with different spacing or typography)" if citation.quote != citation.previous_quote else ""
+        old_place, new_place = passage.place_label, new_passage.place_label
         if new_passage.ordinal == passage.ordinal:
-            where = f"its paragraph {passage.ordinal} was revised and still holds the same words{typography}"
+            where = f"{old_place} was revised and still holds the same words{typography}"
         else:
-            where = (
-                f"the same words{typography} moved from paragraph {passage.ordinal} "
-                f"to paragraph {new_passage.ordinal}"
-            )
+            where = f"the same words{typography} moved from {old_place} to {new_place}"
         citation.status_reason = f"Re-imported source: {where}. Check that they still support the briefing."
         return "reanchored"
 
@@ -125,7 +127,7 @@ def check_citation(citation, passages, now):
     if near:
         near_passage, words, _score = near
         reason = (
-            f"The quoted words changed in the new version of the source. Paragraph {near_passage.ordinal} "
+            f"The quoted words changed in the new version of the source. {near_passage.place_label.capitalize()} "
             f"now reads: “{words}”. Check whether it still supports the briefing, then choose it again."
         )
     else:
@@ -146,12 +148,13 @@ class Change:
     old_quote: str
 
 
-def reanchor_source(source, now=None, changes=None):
+def reanchor_source(source, now=None, version=None, changes=None):
     """Check every citation into ``source`` against its current passages; return a Counter of outcomes.
 
     Each citation whose status changed is appended to ``changes`` (a list of ``Change``) when given.
     """
     now = now or timezone.now()
+    version = version or source.current_version()
     passages = list(source.passages.citable().order_by("ordinal"))
     citations = list(
         Citation.objects.filter(passage__source=source).select_related("passage").order_by("pk")
@@ -159,7 +162,7 @@ def reanchor_source(source, now=None, changes=None):
     outcomes = Counter()
     for citation in citations:
         old_passage, old_quote = citation.passage, citation.quote
-        outcome = check_citation(citation, passages, now)
+        outcome = check_citation(citation, passages, now, version)
         if outcome:
             outcomes[outcome] += 1
             if changes is not None:
@@ -196,7 +199,7 @@ def describe_change(change):
     return f"[^{citation.label}] restored: “{citation.quote}” is back in the source at its place."
 
 
-def record_changes(source, changes, *, by=None, now=None):
+def record_changes(source, changes, *, version=None, now=None):
     """Record what an import did to citations of watched briefings; return {briefing: [lines]}.
 
     Writes one ``SourceChange`` per citation (superseding the citation's older
@@ -204,6 +207,7 @@ def record_changes(source, changes, *, by=None, now=None):
     to the email that goes out once the import commits.
     """
     now = now or timezone.now()
+    by = version.imported_by if version is not None else None
     briefing_ids = {change.citation.briefing_id for change in changes}
     watched = {briefing.pk: briefing for briefing in watched_briefings().filter(pk__in=briefing_ids)}
     changes = [change for change in changes if change.citation.briefing_id in watched]
@@ -218,6 +222,7 @@ def record_changes(source, changes, *, by=None, now=None):
             citation=change.citation,
             label=change.citation.label,
             source=source,
+            source_version=version,
             outcome=change.outcome,
             old_passage=change.old_passage,
             old_quote=change.old_quote,
@@ -229,6 +234,7 @@ def record_changes(source, changes, *, by=None, now=None):
         )
         for change in changes
     )
+    as_version = f" as version {version.number}" if version is not None else ""
     lines = {}
     for change in sorted(changes, key=lambda change: (change.citation.briefing_id, change.citation.order)):
         lines.setdefault(watched[change.citation.briefing_id], []).append(describe_change(change))
@@ -239,10 +245,10 @@ def record_changes(source, changes, *, by=None, now=None):
             action=BriefingEvent.Action.SOURCE_CHANGED,
             from_state=briefing.status,
             to_state=briefing.status,
-            comment=f"{source.display_title} was imported again.\n" + "\n".join(described),
+            comment=f"{source.display_title} was imported again{as_version}.\n" + "\n".join(described),
             created_at=now,
         )
-    notifications.citations_changed(source, lines, by)
+    notifications.citations_changed(source, lines, by, version=version)
     return lines
 
 
@@ -252,15 +258,15 @@ def refresh_briefings_citing(source):
         briefing.refresh_body_html()
 
 
-def reanchor_on_reimport(sender, source, retired=(), by=None, **kwargs):
+def reanchor_on_reimport(sender, source, retired=(), version=None, **kwargs):
     """Receiver of ``sources.signals.source_text_changed``; the import command sums what it returns.
 
-    ``by`` is who imported (None for the command line).
+    Who imported is the new version's ``imported_by`` (None for the command line).
     """
     now = timezone.now()
     changes = []
-    outcomes = reanchor_source(source, now, changes)
-    record_changes(source, changes, by=by, now=now)
+    outcomes = reanchor_source(source, now, version=version, changes=changes)
+    record_changes(source, changes, version=version, now=now)
     # Only what the summary reports, and only when it happened (a Counter drops zeros with +).
     return +Counter({name: outcomes[name] for name in ("reanchored", "orphaned", "restored")})
 
