@@ -80,6 +80,7 @@ class ImportGroup:
     """One import of one source, as the queue shows it."""
 
     source: object
+    version: object  # the SourceVersion the import wrote (None before versions were kept)
     imported_at: object
     imported_by: object
     counts: dict = field(default_factory=dict)
@@ -131,8 +132,10 @@ class SourceChangeAdmin(admin.ModelAdmin):
         now = timezone.now()
         pending = list(
             SourceChange.objects.pending()
-            .select_related("briefing", "citation", "source", "old_passage", "new_passage", "imported_by")
-            .defer("source__text")
+            .select_related(
+                "briefing", "citation", "source", "source_version", "old_passage", "new_passage", "imported_by"
+            )
+            .defer("source__text", "source_version__text")
             .order_by("-imported_at", "source_id", "briefing__title", "label")
         )
         groups = {}
@@ -140,7 +143,9 @@ class SourceChangeAdmin(admin.ModelAdmin):
             key = (change.source_id, change.imported_at)
             group = groups.get(key)
             if group is None:
-                group = groups[key] = ImportGroup(change.source, change.imported_at, change.imported_by)
+                group = groups[key] = ImportGroup(
+                    change.source, change.source_version, change.imported_at, change.imported_by
+                )
             change.waited = now - change.imported_at
             change.segments = side_by_side(change)
             change.may_confirm = change.citation is not None and workflow.can_confirm_reanchoring(

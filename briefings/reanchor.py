@@ -187,16 +187,10 @@ def watched_briefings():
 
 
 def describe_change(change):
-    """One line for the event log and the email: which citation, what happened, and where."""
+    """One line for the event log and the email: which citation, what happened, and why."""
     citation = change.citation
-    if change.outcome == "reanchored":
-        return (
-            f"[^{citation.label}] re-anchored: “{citation.quote}” moved from paragraph {change.old_passage.ordinal} "
-            f"to paragraph {citation.passage.ordinal}; an editor should confirm the new place."
-        )
-    if change.outcome == "orphaned":
-        return f"[^{citation.label}] orphaned: “{change.old_quote}” — {citation.status_reason}"
-    return f"[^{citation.label}] restored: “{citation.quote}” is back in the source at its place."
+    outcome = SourceChange.Outcome(change.outcome).label.lower()
+    return f"[^{citation.label}] {outcome}: “{change.old_quote}” — {citation.status_reason}"
 
 
 def record_changes(source, changes, *, version=None, now=None):
@@ -263,7 +257,7 @@ def reanchor_on_reimport(sender, source, retired=(), version=None, **kwargs):
 
     Who imported is the new version's ``imported_by`` (None for the command line).
     """
-    now = timezone.now()
+    now = version.imported_at if version is not None else timezone.now()
     changes = []
     outcomes = reanchor_source(source, now, version=version, changes=changes)
     record_changes(source, changes, version=version, now=now)

@@ -120,8 +120,9 @@ def restore(briefing, revision):
 # Published revisions after a source is imported again ---------------------
 
 # What re-anchoring may change in a published revision's citation: where its
-# words are, never which words they are (an orphan keeps its quote and place).
-LOCATION_FIELDS = ["passage", "start", "end", "quote", "prefix", "suffix", "status"]
+# words are, never which words they are (an orphan keeps its quote and place;
+# words found again with other spacing or typography keep the quoted form).
+LOCATION_FIELDS = ["passage", "start", "end", "prefix", "suffix", "status"]
 
 
 def _render_published(revision):
