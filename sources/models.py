@@ -67,7 +67,7 @@ class Source(models.Model):
 
     def current_version(self):
         """The latest ``SourceVersion`` (the text the source page shows), or None for a source never versioned."""
-        return self.versions.order_by("-number").first()
+        return self.versions.defer("text").order_by("-number").first()
 
     def archive_url(self):
         """The web archive's copies of the original, nearest to its publication (or import) date; "" without a URL.
@@ -320,6 +320,14 @@ class VersionPassage(models.Model):
 
     def __str__(self):
         return f"{self.version} · {self.passage.anchor}"
+
+    @property
+    def anchor(self):
+        return self.passage.anchor
+
+    @property
+    def text(self):
+        return self.passage.text
 
     @property
     def place_label(self):
