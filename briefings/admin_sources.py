@@ -9,6 +9,7 @@ or the analyst cites the words again and republishes with a correction.
 """
 from dataclasses import dataclass, field
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -19,11 +20,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from sources.models import Source, SourceVersion
+
 from . import revisions, workflow
 from .models import Citation, SourceChange
 
 Status = Citation.Status
 NEEDS_ATTENTION = [Status.REANCHORED, Status.ORPHANED]
+# How many recently re-imported sources the queue links to, for withholding and undo.
+RECENT_SOURCES = 20
 
 
 class CitationsNeedAttentionFilter(admin.SimpleListFilter):
@@ -123,6 +128,13 @@ class SourceChangeAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("confirm/", wrap(self.confirm_view), name="briefings_sourcechange_confirm"),
+            path("sources/<int:source_id>/", wrap(self.versions_view), name="briefings_sourcechange_versions"),
+            path(
+                "versions/<int:version_id>/withhold/", wrap(self.withhold_view), name="briefings_sourcechange_withhold"
+            ),
+            path(
+                "versions/<int:version_id>/restore/", wrap(self.restore_view), name="briefings_sourcechange_restore"
+            ),
             path("", wrap(self.changelist_view), name="briefings_sourcechange_changelist"),
         ]
 
@@ -138,6 +150,9 @@ class SourceChangeAdmin(admin.ModelAdmin):
             .defer("source__text", "source_version__text")
             .order_by("-imported_at", "source_id", "briefing__title", "label")
         )
+        # Which of the listed briefings this editor wrote, read once for the whole page.
+        listed = {change.briefing_id for change in pending}
+        written = set(request.user.briefings.filter(pk__in=listed).values_list("pk", flat=True))
         groups = {}
         for change in pending:
             key = (change.source_id, change.imported_at)
@@ -148,8 +163,10 @@ class SourceChangeAdmin(admin.ModelAdmin):
                 )
             change.waited = now - change.imported_at
             change.segments = side_by_side(change)
+            if change.citation is not None:
+                change.citation.briefing = change.briefing
             change.may_confirm = change.citation is not None and workflow.can_confirm_reanchoring(
-                change.citation, request.user
+                change.citation, request.user, written=written
             )
             group.pending.append(change)
         if groups:
@@ -178,6 +195,11 @@ class SourceChangeAdmin(admin.ModelAdmin):
             "groups": list(groups.values()),
             "pending_count": len(pending),
             "confirm_url": reverse("admin:briefings_sourcechange_confirm"),
+            # Where a wrong replacement is undone: sources imported more than once, latest first.
+            "changed_sources": Source.objects.filter(versions__number__gt=1)
+            .distinct()
+            .only("pk", "slug", "title", "opening", "updated_at")
+            .order_by("-updated_at")[:RECENT_SOURCES],
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.change_list_template, context)
@@ -207,3 +229,96 @@ class SourceChangeAdmin(admin.ModelAdmin):
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = reverse("admin:briefings_sourcechange_changelist")
         return redirect(back)
+
+    # Versions of one source: withholding and undo ------------------------------------
+
+    def _context(self, request, title, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **extra}
+
+    def _version_or_404(self, request, version_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(SourceVersion.objects.select_related("source").defer("source__text"), pk=version_id)
+
+    def versions_view(self, request, source_id):
+        """Every version of a source, newest first, with what an editor may do to each."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        source = get_object_or_404(Source.objects.defer("text"), pk=source_id)
+        history = list(
+            source.versions.select_related("imported_by", "withheld_by", "restored_from").defer("text")
+            .order_by("-number")
+        )
+        may_manage = request.user.has_perm("sources.change_sourceversion")
+        current = history[0] if history else None
+        for version in history:
+            version.may_withhold = may_manage and not version.is_withheld
+            version.may_restore = may_manage and version is not current and not version.is_withheld
+        context = self._context(
+            request, f"Versions of {source.display_title}", source=source, versions=history,
+            current_number=current.number if current else 0,
+        )
+        return TemplateResponse(request, "admin/briefings/sourcechange/versions.html", context)
+
+    def withhold_view(self, request, version_id):
+        """Ask for the reason, then withhold the version's words (``workflow.withhold_source_version``)."""
+        version = self._version_or_404(request, version_id)
+        if not request.user.has_perm("sources.change_sourceversion"):
+            raise PermissionDenied("You are not allowed to withhold source versions.")
+        form = WithholdForm(request.POST or None)
+        error = ""
+        if request.method == "POST" and form.is_valid():
+            try:
+                workflow.withhold_source_version(version, by=request.user, reason=form.cleaned_data["reason"])
+            except PermissionDenied as refusal:
+                raise PermissionDenied(str(refusal)) from None
+            except workflow.WorkflowError as refusal:
+                error = str(refusal)
+            else:
+                self.message_user(
+                    request, f"Version {version.number} of {version.source.display_title} is withheld.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:briefings_sourcechange_versions", version.source_id)
+        context = self._context(
+            request, f"Withhold version {version.number} of {version.source.display_title}", version=version,
+            form=form, error=error, quoting=list(workflow.briefings_quoting(version).only("pk", "title", "status")),
+        )
+        return TemplateResponse(request, "admin/briefings/sourcechange/withhold.html", context)
+
+    def restore_view(self, request, version_id):
+        """Confirm, then make an earlier version the current text again (``workflow.restore_source_version``)."""
+        version = self._version_or_404(request, version_id)
+        if not request.user.has_perm("sources.change_sourceversion"):
+            raise PermissionDenied("You are not allowed to restore sources to an earlier version.")
+        current = version.source.current_version()
+        error = ""
+        if request.method == "POST":
+            try:
+                expected = int(request.POST.get("expected_version", ""))
+            except ValueError:
+                expected = -1
+            try:
+                result = workflow.restore_source_version(version, by=request.user, expected_version=expected)
+            except workflow.WorkflowError as refusal:
+                error = str(refusal)
+            else:
+                self.message_user(
+                    request,
+                    f"Version {version.number} restored as version {result.version}: {result.describe()}",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:briefings_sourcechange_versions", version.source_id)
+        context = self._context(
+            request, f"Restore version {version.number} of {version.source.display_title}", version=version,
+            current=current, error=error,
+        )
+        return TemplateResponse(request, "admin/briefings/sourcechange/restore.html", context)
+
+
+class WithholdForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Public and dated: why the words are withheld (for example a named person at risk, or a "
+        "defamation claim). Readers see this instead of the words.",
+    )

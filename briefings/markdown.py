@@ -263,7 +263,17 @@ class Footnotes:
         passage = citation.passage
         source = passage.source
         place = self.places.get((citation.source_version_id, citation.passage_id))
-        if place is not None:
+        quote = citation.quote
+        if place is not None and place.withheld:
+            # Withheld for legal or safety reasons: the words stay in the admin only, links included.
+            quote = "Quoted words withheld"
+            where = format_html(
+                '<a href="{}">{}</a> <span class="footnote-status">The version of the source this quotes is '
+                "withheld.</span>",
+                source.get_absolute_url(),
+                source.display_title,
+            )
+        elif place is not None:
             # Pinned: the footnote opens the words as quoted, whatever happened to the source since.
             where = format_html(
                 '<a href="{}">{}</a>, {} <a class="footnote-fragment" href="{}">(open at these words)</a>',
@@ -312,7 +322,7 @@ class Footnotes:
             '<li id="fn-{}" class="footnote"><q class="footnote-quote">{}</q> '
             '<span class="footnote-source">— {}</span>{} {}</li>',
             number,
-            citation.quote,
+            quote,
             where,
             note,
             backrefs,

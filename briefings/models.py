@@ -616,6 +616,7 @@ class BriefingEvent(AppendOnlyModel):
         REVERTED = "reverted", "Reverted to an earlier revision"
         SOURCE_CHANGED = "source_changed", "A cited source changed"
         REANCHORING_CONFIRMED = "reanchor_confirmed", "Re-anchored citation confirmed"
+        SOURCE_WITHHELD = "source_withheld", "A cited source version was withheld"
 
     briefing = models.ForeignKey(Briefing, on_delete=models.PROTECT, related_name="events")
     # Empty only for what the system did on its own: an import run from the command line.

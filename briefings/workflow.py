@@ -18,7 +18,7 @@ revisions. That holds for superusers too.
 """
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -445,8 +445,11 @@ def revert(briefing, user, revision):
 # Sources that change ------------------------------------------------------------
 
 
-def check_confirm_reanchoring(citation, user):
-    """Editors confirm where a re-import moved a citation's words, but not in a briefing they wrote."""
+def check_confirm_reanchoring(citation, user, *, written=None):
+    """Editors confirm where a re-import moved a citation's words, but not in a briefing they wrote.
+
+    ``written``, when given, is the set of briefing ids ``user`` is an author of (a list page reads it once).
+    """
     _require(user, "review_briefing", "confirm re-anchored citations")
     if citation.status != Citation.Status.REANCHORED:
         raise WorkflowError(
@@ -455,13 +458,14 @@ def check_confirm_reanchoring(citation, user):
         )
     if citation.briefing.is_retracted:
         raise WorkflowError("A retracted briefing's citations are no longer checked.")
-    if is_author(citation.briefing, user):
+    wrote = citation.briefing_id in written if written is not None else is_author(citation.briefing, user)
+    if wrote:
         raise PermissionDenied("You wrote this briefing, so another editor must confirm where its words moved.")
 
 
-def can_confirm_reanchoring(citation, user):
+def can_confirm_reanchoring(citation, user, *, written=None):
     try:
-        check_confirm_reanchoring(citation, user)
+        check_confirm_reanchoring(citation, user, written=written)
     except (WorkflowError, PermissionDenied):
         return False
     return True
@@ -503,3 +507,79 @@ def confirm_reanchoring(citation, by):
         )
     citation.status = Citation.Status.OK
     return event
+
+
+def check_manage_source_versions(user, doing):
+    """Editors withhold a version's words and restore earlier versions; analysts may not."""
+    if not (user.is_active and user.has_perm("sources.change_sourceversion")):
+        raise PermissionDenied(f"You are not allowed to {doing}.")
+
+
+def briefings_quoting(version):
+    """Briefings whose working copy or published revision quotes ``version`` of its source."""
+    from .models import RevisionCitation
+
+    working = Citation.objects.filter(source_version=version).values("briefing_id")
+    published = RevisionCitation.objects.filter(
+        source_version=version, revision__published_as__isnull=False
+    ).values("revision__briefing_id")
+    return Briefing.objects.filter(Q(pk__in=working) | Q(pk__in=published)).order_by("pk")
+
+
+def withhold_source_version(version, by, *, reason):
+    """Withhold a source version's words for legal or safety reasons; its entry stays with a dated notice.
+
+    Readers no longer see the version's words nor its differences, and footnotes quoting it no longer show
+    the quote (the admin still does). Every briefing quoting it records the step.
+    """
+    from sources.models import SourceVersion
+
+    check_manage_source_versions(by, "withhold source versions")
+    reason = _require_text(reason, "A reason for withholding the version (readers see it)")
+    now = timezone.now()
+    with transaction.atomic():
+        row = SourceVersion.objects.select_for_update().select_related("source").get(pk=version.pk)
+        if row.is_withheld:
+            raise WorkflowError(f"Version {row.number} of this source is already withheld.")
+        row.withhold(reason, by, now=now)
+        for briefing in briefings_quoting(row):
+            BriefingEvent.objects.create(
+                briefing=briefing,
+                actor=by,
+                action=Action.SOURCE_WITHHELD,
+                from_state=briefing.status,
+                to_state=briefing.status,
+                comment=(
+                    f"Version {row.number} of {row.source.display_title} was withheld: {reason} "
+                    "Readers no longer see its words, nor the quotes of footnotes pinned to it."
+                ),
+                created_at=now,
+            )
+        # Footnotes pinned to the version no longer show its words.
+        revisions.refresh_published(row.source)
+    for name in ("withheld_at", "withheld_reason", "withheld_by_id"):
+        setattr(version, name, getattr(row, name))
+    return row
+
+
+def restore_source_version(version, by, *, expected_version=None):
+    """Undo: make an earlier version's text the source's current text again, as a new version.
+
+    Citations re-anchor as for any import, and the newsroom hears of it the same way. ``expected_version``
+    is the current version number the user saw; a source imported since is refused. Returns the import's
+    result.
+    """
+    from sources import importer
+
+    check_manage_source_versions(by, "restore sources to an earlier version")
+    current = version.source.current_version()
+    if current is not None and current.pk == version.pk:
+        raise WorkflowError(f"Version {version.number} is already the source's current text.")
+    if version.is_withheld:
+        raise WorkflowError(
+            f"Version {version.number} is withheld, so its words cannot become the source's current text."
+        )
+    try:
+        return importer.restore_version(version, by=by, expected_version=expected_version)
+    except importer.ImportFailed as failure:
+        raise WorkflowError(" ".join(problem.reason for problem in failure.problems)) from None

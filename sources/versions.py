@@ -32,6 +32,7 @@ class PinnedPlace:
     version_number: int
     label: str  # "paragraph 4", "the heading"…
     latest_number: int
+    withheld: bool = False  # the version's words are withheld from readers
 
 
 def pinned_places(citations):
@@ -46,7 +47,10 @@ def pinned_places(citations):
         VersionPassage.objects.filter(
             version_id__in={v for v, _ in keys}, passage_id__in={p for _, p in keys}
         )
-        .values_list("version_id", "passage_id", "version__number", "version__source_id", "kind", "kind_position")
+        .values_list(
+            "version_id", "passage_id", "version__number", "version__source_id", "kind", "kind_position",
+            "version__withheld_at",
+        )
     )
     found = [row for row in rows if (row[0], row[1]) in keys]
     latest = dict(
@@ -56,8 +60,10 @@ def pinned_places(citations):
         .values_list("source_id", "latest")
     )
     return {
-        (version_id, passage_id): PinnedPlace(number, place_label(kind, position), latest[source_id])
-        for version_id, passage_id, number, source_id, kind, position in found
+        (version_id, passage_id): PinnedPlace(
+            number, place_label(kind, position), latest[source_id], withheld=withheld_at is not None
+        )
+        for version_id, passage_id, number, source_id, kind, position, withheld_at in found
     }
 
 
