@@ -228,7 +228,7 @@ class Footnotes:
 
     def __init__(self, citations, places=None):
         self.by_label = {citation.label: citation for citation in citations}
-        self.places = places or {}
+        self.places = places
         self.numbers = {}
         self.reference_counts = {}
         # Unguessable, so no typed text can pass for a footnote reference.
@@ -331,6 +331,9 @@ class Footnotes:
     def section(self):
         if not self.numbers:
             return ""
+        if self.places is None:
+            # Where the cited passages sit in the versions they quoted: two queries for the whole list.
+            self.places = pinned_places([self.by_label[label] for label in self.numbers])
         items = "\n".join(
             self._item(number, self.by_label[label]) for label, number in sorted(self.numbers.items(), key=_by_number)
         )
@@ -344,15 +347,14 @@ def _by_number(item):
     return item[1]
 
 
-def render_body(body, citations=()):
+def render_body(body, citations=(), places=None):
     """Sanitised HTML of a briefing body with numbered footnotes and the list of quotes.
 
     ``citations`` are the briefing's Citation (or a revision's RevisionCitation)
     objects with ``passage__source`` loaded; a marker without a citation is
     shown as typed. Where each pinned citation sits in its version is read in
-    two queries (``sources.versions.pinned_places``).
+    two queries (``sources.versions.pinned_places``) unless ``places`` gives them.
     """
-    citations = list(citations)
-    footnotes = Footnotes(citations, pinned_places(citations))
+    footnotes = Footnotes(citations, places)
     html = sanitise(PARSER.render(body or "", {"footnotes": footnotes}))
     return footnotes.replace_references(html) + footnotes.section()

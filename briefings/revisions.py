@@ -95,11 +95,12 @@ def snapshot(briefing, user, *, summary=""):
         row.passage = citation.passage  # loaded already, with its source
         rows.append(row)
     RevisionCitation.objects.bulk_create(rows)
-    if rows:
-        # Footnote links carry the revision's own citation ids: what a reader follows is never a working-copy
-        # row that a later edit or revert may recreate.
-        revision.body_html = render_body(revision.body, rows)
-        models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=revision.body_html)
+    # Footnote links carry the revision's own citation ids: what a reader follows is never a working-copy
+    # row that a later edit or revert may recreate.
+    html = render_body(revision.body, rows) if rows else revision.body_html
+    if html != revision.body_html:
+        revision.body_html = html
+        models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=html)
     RevisionTag.objects.bulk_create(RevisionTag(revision=revision, tag=tag) for tag in tags)
     return revision, True
 
