@@ -42,7 +42,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("briefings", "0015_source_changes"),
+        ("briefings", "0016_source_changes"),
         ("sources", "0006_stable_anchor_constraints"),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('briefings', '0014_pin_citations'),
+        ('briefings', '0015_rerender_published_footnotes'),
         ('sources', '0006_stable_anchor_constraints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
