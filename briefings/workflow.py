@@ -451,6 +451,9 @@ def check_confirm_reanchoring(citation, user, *, written=None):
     ``written``, when given, is the set of briefing ids ``user`` is an author of (a list page reads it once).
     """
     _require(user, "review_briefing", "confirm re-anchored citations")
+    wrote = citation.briefing_id in written if written is not None else is_author(citation.briefing, user)
+    if wrote:
+        raise PermissionDenied("You wrote this briefing, so another editor must confirm where its words moved.")
     if citation.status != Citation.Status.REANCHORED:
         raise WorkflowError(
             f"Citation [^{citation.label}] is {citation.get_status_display().lower()}, not re-anchored: "
@@ -458,9 +461,6 @@ def check_confirm_reanchoring(citation, user, *, written=None):
         )
     if citation.briefing.is_retracted:
         raise WorkflowError("A retracted briefing's citations are no longer checked.")
-    wrote = citation.briefing_id in written if written is not None else is_author(citation.briefing, user)
-    if wrote:
-        raise PermissionDenied("You wrote this briefing, so another editor must confirm where its words moved.")
 
 
 def can_confirm_reanchoring(citation, user, *, written=None):
