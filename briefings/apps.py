@@ -8,7 +8,7 @@ class BriefingsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate, post_save
 
-        from sources.models import Source
+        from sources.models import Source, SourceVersion
         from sources.signals import source_text_changed
 
         from . import reanchor, revisions, search_index
@@ -18,5 +18,8 @@ class BriefingsConfig(AppConfig):
         post_save.connect(reanchor.refresh_on_source_saved, sender=Source, dispatch_uid="briefings-source-saved")
         # Published revisions stay pinned to the versions they quoted; their footnotes are rendered again.
         post_save.connect(revisions.follow_source_saved, sender=Source, dispatch_uid="briefings-published-source-saved")
+        post_save.connect(
+            revisions.follow_version_saved, sender=SourceVersion, dispatch_uid="briefings-published-version-saved"
+        )
         # SQLite drops a table's triggers when a migration rebuilds it; put the search index's back.
         post_migrate.connect(search_index.repair_sqlite_index, sender=self, dispatch_uid="briefings-search-index")

@@ -153,6 +153,12 @@ def refresh_published(source):
     return len(revisions)
 
 
+def follow_version_saved(sender, instance, created, **kwargs):
+    """Withholding (or releasing) a version changes the footnotes that quote it: render those revisions again."""
+    if not created:
+        refresh_published(instance.source)
+
+
 def follow_source_saved(sender, instance, created, **kwargs):
     """A source's title and passages appear in footnotes, so published revisions citing it are rendered again.
 

@@ -555,8 +555,7 @@ def withhold_source_version(version, by, *, reason):
                 ),
                 created_at=now,
             )
-        # Footnotes pinned to the version no longer show its words.
-        revisions.refresh_published(row.source)
+        # Saving the version renders the published footnotes quoting it again (revisions.follow_version_saved).
     for name in ("withheld_at", "withheld_reason", "withheld_by_id"):
         setattr(version, name, getattr(row, name))
     return row

@@ -50,11 +50,12 @@ def _summary(request, briefing):
 def _citation(request, citation):
     passage = citation.passage
     source = passage.source
+    quote, prefix, suffix = queries.shown_words(citation)
     return {
         "label": citation.label,
-        "quote": citation.quote,
-        "prefix": citation.prefix,
-        "suffix": citation.suffix,
+        "quote": quote,
+        "prefix": prefix,
+        "suffix": suffix,
         "note": citation.note,
         "status": citation.status,
         "source": {
@@ -66,7 +67,10 @@ def _citation(request, citation):
         },
         "passage": {
             "anchor": passage.anchor,
-            "url": request.build_absolute_uri(f"{source.get_absolute_url()}#{passage.anchor}"),
+            # The passage's own address: it redirects to the page of the source that holds it.
+            "url": request.build_absolute_uri(
+                reverse("public:passage", kwargs={"slug": source.slug, "anchor_number": passage.anchor_number})
+            ),
             "start": citation.start,
             "end": citation.end,
         },
@@ -127,6 +131,7 @@ def annotation(request, briefing, citation):
     """One citation as a W3C Web Annotation: the briefing quotes words of the source."""
     passage = citation.passage
     source = passage.source
+    quote, prefix, suffix = queries.shown_words(citation)
     briefing_url = request.build_absolute_uri(briefing.get_absolute_url())
     item = {
         "id": f"{briefing_url}#citation-{citation.label}",
@@ -143,9 +148,9 @@ def annotation(request, briefing, citation):
             "selector": [
                 {
                     "type": "TextQuoteSelector",
-                    "exact": citation.quote,
-                    "prefix": citation.prefix,
-                    "suffix": citation.suffix,
+                    "exact": quote,
+                    "prefix": prefix,
+                    "suffix": suffix,
                 },
                 {
                     "type": "TextPositionSelector",

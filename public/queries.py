@@ -28,9 +28,9 @@ LIST_DEFERRED = (*NEVER_SHOWN, "published_revision__body_html")
 # opening) nor the passage's.
 CITATION_COLUMNS = (
     "revision_id", "quote", "start", "end", "prefix", "suffix", "note", "label", "order", "status",
-    "passage__source_id", "passage__anchor", "passage__start",
+    "passage__source_id", "passage__anchor", "passage__anchor_number", "passage__start",
     "passage__source__slug", "passage__source__title", "passage__source__opening",
-    "passage__source__url", "passage__source__publisher",
+    "passage__source__url", "passage__source__publisher", "source_version__withheld_at",
 )
 SOURCE_CHOICE_COLUMNS = ("id", "slug", "title", "opening")
 # How many of the latest briefings decide which tags the filter form offers first.
@@ -103,11 +103,16 @@ def page_citations(revision):
         .values_list(
             "quote", "passage__anchor", "passage__source__slug", "passage__source__title",
             "passage__source__opening", "passage__source__url", "passage__source__publisher", "passage__source_id",
+            "source_version__withheld_at",
         )
     )
+    # A quote from a withheld version is not shown (see ``shown_words``).
     return [
-        PageCitation(quote, anchor, slug, title or Source.name_from_opening(source_id, opening), url, publisher)
-        for quote, anchor, slug, title, opening, url, publisher, source_id in rows
+        PageCitation(
+            "" if withheld_at else quote, anchor, slug, title or Source.name_from_opening(source_id, opening), url,
+            publisher,
+        )
+        for quote, anchor, slug, title, opening, url, publisher, source_id, withheld_at in rows
     ]
 
 
@@ -118,12 +123,20 @@ def briefing_pages(now=None):
     ).prefetch_related(
         Prefetch(
             "published_revision__citations",
-            queryset=RevisionCitation.objects.select_related("passage__source")
+            queryset=RevisionCitation.objects.select_related("passage__source", "source_version")
             .only(*CITATION_COLUMNS)
             .order_by("order", "pk"),
         ),
         Prefetch("corrections", queryset=Correction.objects.public(now).order_by("created_at", "pk")),
     )
+
+
+def shown_words(citation):
+    """(quote, prefix, suffix) readers may see of a published citation: nothing when its version is withheld."""
+    version = citation.source_version
+    if version is not None and version.withheld_at is not None:
+        return "", "", ""
+    return citation.quote, citation.prefix, citation.suffix
 
 
 def citing_published(now=None):

@@ -166,7 +166,7 @@ class WithholdAndRestoreTests(SourceChangesAdminTestCase):
         workflow.withhold_source_version(self.version(1), by=self.chief, reason="A defamation claim.")
         published_html = fresh(self.published).published_revision.body_html
         self.assertNotIn(SIGNED, published_html)
-        self.assertIn("The version of the source this quotes is withheld.", published_html)
+        self.assertIn("The quoted words are withheld.", published_html)
         page = self.client.get(self.published.get_absolute_url()).content.decode()
         footnotes = page[page.index('<section class="footnotes"'):]
         self.assertNotIn(SIGNED, footnotes)

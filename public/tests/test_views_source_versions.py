@@ -55,6 +55,17 @@ class PinnedFootnoteTests(PublicSiteTestCase):
         self.assertContains(version, "The source changed since it was quoted")
         self.assertContains(version, 'href="/sources/transit/diff/1/2/"')
 
+    def test_withholding_the_quoted_version_withholds_the_quote_in_the_footnote(self):
+        """Once the quoted version is withheld, readers of the briefing no longer see its words."""
+        self.source.versions.get(number=1).withhold("A named person is at risk.", by=self.newsroom.editor)
+        page = self.client.get(self.briefing.get_absolute_url())
+        self.assertContains(page, "The quoted words are withheld.")
+        self.assertNotContains(page, "rail freight between Russia and Iran")
+        api = self.client.get(f"/api/briefings/{self.briefing.slug}/").content.decode()
+        self.assertNotIn("rail freight between Russia and Iran", api)
+        annotations = self.client.get(f"/api/briefings/{self.briefing.slug}/annotations/").content.decode()
+        self.assertNotIn("rail freight between Russia and Iran", annotations)
+
     def test_a_drafts_citation_highlights_nothing_on_a_version_page(self):
         """Only a public revision's own citation marks words: a draft's, even guessed, does not."""
         draft = self.newsroom.draft([(passage(self.source, 3), "helps Moscow avoid")], title="Secret draft")
