@@ -17,6 +17,7 @@ from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
 from . import workflow
+from .admin_sources import CitationsNeedAttentionFilter, SourceChangesBriefingMixin
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
 from .models import AuthorProfile, Briefing, Citation, Tag, display_name, rendering_once
@@ -138,14 +139,16 @@ class CitationInline(admin.StackedInline):
 
 
 @admin.register(Briefing)
-class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+class BriefingAdmin(SourceChangesBriefingMixin, WorkflowAdminMixin, admin.ModelAdmin):
     form = BriefingForm
     inlines = [CitationInline]
     list_display = [
         "title", "status", "public_state", "author_names", "tag_names", "citation_count", "orphaned_count",
         "updated_at",
     ]
-    list_filter = ["status", PublicSiteListFilter, TagListFilter, "authors", CitedSourceListFilter]
+    list_filter = [
+        "status", PublicSiteListFilter, CitationsNeedAttentionFilter, TagListFilter, "authors", CitedSourceListFilter,
+    ]
     search_fields = ["title", "dek", "body", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["authors"]
@@ -237,16 +240,21 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             mark_safe(briefing.body_html),  # sanitised when rendered on save
         )
 
-    @admin.action(description="Mark re-anchored citations as checked", permissions=["change"])
+    @admin.action(description="Confirm re-anchored citations", permissions=["view"])
     def mark_reanchored_checked(self, request, queryset):
-        """Each briefing is checked on its own: the workflow says who may confirm its citations, and why not."""
-        checked = 0
-        for briefing in queryset.order_by("pk"):
+        """The same rule as the queue's button, citation by citation: editors, not the briefing's authors."""
+        confirmed, refused = 0, []
+        citations = Citation.objects.filter(briefing__in=queryset, status=Status.REANCHORED).select_related("briefing")
+        for citation in citations:
             try:
-                checked += workflow.mark_citations_checked(briefing, request.user)
+                workflow.confirm_reanchoring(citation, by=request.user)
             except (workflow.WorkflowError, PermissionDenied) as refusal:
-                self.message_user(request, f"“{briefing}” was left as it was: {refusal}", messages.ERROR)
-        self.message_user(request, f"{checked} re-anchored citation(s) marked as checked.", messages.SUCCESS)
+                refused.append(f"[^{citation.label}] of “{citation.briefing.title}”: {refusal}")
+            else:
+                confirmed += 1
+        self.message_user(request, f"{confirmed} re-anchored citation(s) confirmed.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, f"Not confirmed: {reason}", messages.WARNING)
 
 
 @admin.register(Tag)

@@ -642,11 +642,16 @@ class BriefingEvent(AppendOnlyModel):
         CORRECTED = "corrected", "Correction added"
         EDITED = "edited", "Edited after approval or publication"
         REVERTED = "reverted", "Reverted to an earlier revision"
-        CITATIONS_CHECKED = "citations_checked", "Re-anchored citations checked"
         TAGS_CHANGED = "tags_changed", "Tags merged or deleted"
+        SOURCE_CHANGED = "source_changed", "A cited source changed"
+        REANCHORING_CONFIRMED = "reanchor_confirmed", "Re-anchored citation confirmed"
+        SOURCE_WITHHELD = "source_withheld", "A cited source version was withheld"
 
     briefing = models.ForeignKey(Briefing, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="briefing_events")
+    # Empty only for what the system did on its own: an import run from the command line.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="briefing_events"
+    )
     action = models.CharField(max_length=20, choices=Action.choices)
     from_state = models.CharField(max_length=20, choices=Briefing.Status.choices)
     to_state = models.CharField(max_length=20, choices=Briefing.Status.choices)
@@ -667,15 +672,103 @@ class BriefingEvent(AppendOnlyModel):
                 condition=~Q(action__in=["changes_requested", "retracted", "corrected"]) | ~Q(comment=""),
                 name="briefing_event_reason_required",
             ),
+            models.CheckConstraint(
+                condition=Q(actor__isnull=False) | Q(action="source_changed"), name="briefing_event_actor_required"
+            ),
         ]
 
     def __str__(self):
-        return f"{self.get_action_display()} by {self.actor} on {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} by {self.actor_name} on {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def actor_name(self):
+        """Who took the step: a person, or the import command for a source imported from the command line."""
+        return display_name(self.actor) if self.actor_id else SYSTEM_ACTOR_NAME
 
     def concerns_readers(self):
         """Whether readers can see the step: it leads to or from a public state, or the briefing has a public page."""
         public = {Briefing.Status.PUBLISHED, Briefing.Status.RETRACTED}
         return self.from_state in public or self.to_state in public or self.briefing.published_revision_id is not None
+
+
+SYSTEM_ACTOR_NAME = "the import command"
+
+
+class SourceChangeQuerySet(models.QuerySet):
+    def pending(self):
+        """Changes still waiting for someone: the citation is still where (or as) the import left it."""
+        return self.filter(
+            resolved_at__isnull=True,
+            outcome__in=[SourceChange.Outcome.REANCHORED, SourceChange.Outcome.ORPHANED],
+            citation__status=models.F("outcome"),
+        )
+
+
+class SourceChange(models.Model):
+    """What one import of a source did to one citation of a briefing in review or published.
+
+    The "Source changes" queue in the admin lists these per import until an
+    editor confirms a re-anchored citation or the analyst cites the words
+    again. Rows are kept as the record once resolved; a citation the next
+    import changes again gets a new row and its older one is superseded.
+    """
+
+    class Outcome(models.TextChoices):
+        REANCHORED = "reanchored", "Re-anchored"
+        ORPHANED = "orphaned", "Orphaned"
+        RESTORED = "restored", "Restored"
+
+    class Resolution(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed by an editor"
+        SUPERSEDED = "superseded", "Changed again by a later import"
+
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="source_changes")
+    # Empty once the citation is gone (removed, or recreated by a revert); the label says which it was.
+    citation = models.ForeignKey(
+        Citation, on_delete=models.SET_NULL, null=True, blank=True, related_name="source_changes"
+    )
+    label = models.SlugField(max_length=40)
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="+")
+    # The import that changed the citation; empty only for sources imported before versions were kept.
+    source_version = models.ForeignKey(
+        SourceVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="citation_changes"
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    old_passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="+")
+    old_quote = models.TextField()
+    new_passage = models.ForeignKey(Passage, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    new_quote = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    imported_at = models.DateTimeField(help_text="When the import that changed the citation ran.")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Empty for an import run from the command line.",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True)
+
+    objects = SourceChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-imported_at", "source", "briefing", "label"]
+        indexes = [models.Index(fields=["resolved_at", "imported_at"], name="source_change_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolution="")
+                | Q(resolved_at__isnull=False) & ~Q(resolution=""),
+                name="source_change_resolution_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="reanchored") | Q(new_passage__isnull=False),
+                name="source_change_reanchored_has_new_place",
+            ),
+        ]
+
+    def __str__(self):
+        return f"[^{self.label}] of {self.briefing} {self.get_outcome_display().lower()} on {self.imported_at:%Y-%m-%d}"
 
 
 class CorrectionQuerySet(models.QuerySet):

@@ -14,15 +14,22 @@ When ``import_sources`` changes a source, every citation into it is checked:
 The importer saves the source after its citations moved; the briefings
 citing it are rendered again then (``refresh_on_source_saved``), once, since
 paragraph numbers, links and the source's title may have changed.
+
+Nobody is surprised: every change of a citation of a briefing in review or
+published (re-anchored, orphaned, or restored when the right words come back)
+is recorded as a ``SourceChange`` for the editors' "Source changes" queue and
+as a ``BriefingEvent`` on the briefing, and its authors and the editors get
+one email per import listing them, once the import commits.
 """
 from collections import Counter
+from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from rapidfuzz import fuzz
 
-from . import quotes
-from .models import Briefing, Citation
+from . import notifications, quotes
+from .models import Briefing, BriefingEvent, Citation, SourceChange
 
 Status = Citation.Status
 # Similarity (0–100) above which changed words are named in the orphan's reason.
@@ -131,8 +138,21 @@ def check_citation(citation, passages, now, version=None):
     return None if was_orphaned else "orphaned"
 
 
-def reanchor_source(source, now=None, version=None):
-    """Check every citation into ``source`` against its current passages; return a Counter of outcomes."""
+@dataclass
+class Change:
+    """What an import did to one citation: where its words were, and the outcome."""
+
+    citation: Citation
+    outcome: str  # "reanchored", "orphaned" or "restored"
+    old_passage: object
+    old_quote: str
+
+
+def reanchor_source(source, now=None, version=None, changes=None):
+    """Check every citation into ``source`` against its current passages; return a Counter of outcomes.
+
+    Each citation whose status changed is appended to ``changes`` (a list of ``Change``) when given.
+    """
     now = now or timezone.now()
     version = version or source.current_version()
     passages = list(source.passages.citable().order_by("ordinal"))
@@ -141,12 +161,89 @@ def reanchor_source(source, now=None, version=None):
     )
     outcomes = Counter()
     for citation in citations:
+        old_passage, old_quote = citation.passage, citation.quote
         outcome = check_citation(citation, passages, now, version)
         if outcome:
             outcomes[outcome] += 1
+            if changes is not None:
+                changes.append(Change(citation, outcome, old_passage, old_quote))
     # Written in bulk, without Citation.save(): an orphan must stay orphaned, not be verified again.
     Citation.objects.bulk_update(citations, UPDATED_FIELDS, batch_size=500)
     return outcomes
+
+
+# Telling the newsroom ------------------------------------------------------------
+
+
+def watched_briefings():
+    """Briefings whose citations an import must not change unnoticed: in review, approved, or published.
+
+    Retracted briefings are left alone: nobody edits them and readers only see their notice.
+    """
+    Status = Briefing.Status
+    return Briefing.objects.exclude(status=Status.RETRACTED).filter(
+        Q(status__in=[Status.IN_REVIEW, Status.APPROVED]) | Q(published_revision__isnull=False)
+    )
+
+
+def describe_change(change):
+    """One line for the event log and the email: which citation, what happened, and why."""
+    citation = change.citation
+    outcome = SourceChange.Outcome(change.outcome).label.lower()
+    return f"[^{citation.label}] {outcome}: “{change.old_quote}” — {citation.status_reason}"
+
+
+def record_changes(source, changes, *, version=None, now=None):
+    """Record what an import did to citations of watched briefings; return {briefing: [lines]}.
+
+    Writes one ``SourceChange`` per citation (superseding the citation's older
+    open ones) and one ``BriefingEvent`` per briefing, and adds the briefings
+    to the email that goes out once the import commits.
+    """
+    now = now or timezone.now()
+    by = version.imported_by if version is not None else None
+    briefing_ids = {change.citation.briefing_id for change in changes}
+    watched = {briefing.pk: briefing for briefing in watched_briefings().filter(pk__in=briefing_ids)}
+    changes = [change for change in changes if change.citation.briefing_id in watched]
+    if not changes:
+        return {}
+    SourceChange.objects.filter(
+        citation__in=[change.citation for change in changes], resolved_at__isnull=True
+    ).update(resolved_at=now, resolution=SourceChange.Resolution.SUPERSEDED)
+    SourceChange.objects.bulk_create(
+        SourceChange(
+            briefing_id=change.citation.briefing_id,
+            citation=change.citation,
+            label=change.citation.label,
+            source=source,
+            source_version=version,
+            outcome=change.outcome,
+            old_passage=change.old_passage,
+            old_quote=change.old_quote,
+            new_passage=change.citation.passage if change.outcome == "reanchored" else None,
+            new_quote=change.citation.quote if change.outcome == "reanchored" else "",
+            reason=change.citation.status_reason,
+            imported_at=now,
+            imported_by=by,
+        )
+        for change in changes
+    )
+    as_version = f" as version {version.number}" if version is not None else ""
+    lines = {}
+    for change in sorted(changes, key=lambda change: (change.citation.briefing_id, change.citation.order)):
+        lines.setdefault(watched[change.citation.briefing_id], []).append(describe_change(change))
+    for briefing, described in lines.items():
+        BriefingEvent.objects.create(
+            briefing=briefing,
+            actor=by,
+            action=BriefingEvent.Action.SOURCE_CHANGED,
+            from_state=briefing.status,
+            to_state=briefing.status,
+            comment=f"{source.display_title} was imported again{as_version}.\n" + "\n".join(described),
+            created_at=now,
+        )
+    notifications.citations_changed(source, lines, by, version=version)
+    return lines
 
 
 def refresh_briefings_citing(source):
@@ -156,12 +253,16 @@ def refresh_briefings_citing(source):
 
 
 def reanchor_on_reimport(sender, source, retired=(), version=None, **kwargs):
-    """Receiver of ``sources.signals.source_text_changed``; the import command sums what it returns."""
-    outcomes = reanchor_source(source, version=version)
+    """Receiver of ``sources.signals.source_text_changed``; the import command sums what it returns.
+
+    Who imported is the new version's ``imported_by`` (None for the command line).
+    """
+    now = version.imported_at if version is not None else timezone.now()
+    changes = []
+    outcomes = reanchor_source(source, now, version=version, changes=changes)
+    record_changes(source, changes, version=version, now=now)
     # Only what the summary reports, and only when it happened (a Counter drops zeros with +).
-    return +Counter(
-        {"reanchored": outcomes["reanchored"], "orphaned": outcomes["orphaned"], "restored": outcomes["restored"]}
-    )
+    return +Counter({name: outcomes[name] for name in ("reanchored", "orphaned", "restored")})
 
 
 def refresh_on_source_saved(sender, instance, created, **kwargs):

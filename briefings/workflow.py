@@ -18,7 +18,7 @@ revisions. That holds for superusers too.
 """
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -147,15 +147,6 @@ def check_edit(briefing, user):
         raise PermissionDenied("You can only edit briefings you are an author of.")
     if briefing.is_retracted:
         raise WorkflowError("A retracted briefing cannot be edited.")
-
-
-def check_mark_citations_checked(briefing, user):
-    """Whoever may edit the briefing confirms its re-anchored citations; nobody does on a retracted one."""
-    _require(user, "change_citation", "mark citations as checked")
-    if briefing.is_retracted:
-        raise WorkflowError("A retracted briefing is closed: its citations are kept as they were.")
-    if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
-        raise PermissionDenied("Only an author of this briefing or an editor can mark its citations as checked.")
 
 
 def check_share_preview(briefing, user):
@@ -469,33 +460,6 @@ def record_edit(briefing, user, *, summary=""):
     return revision
 
 
-def mark_citations_checked(briefing, user):
-    """Confirm the briefing's re-anchored citations: a person read the words where a re-import moved them.
-
-    Returns the number of citations confirmed; with none to confirm nothing is
-    recorded and the version stays.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        row = _lock(briefing)
-        check_mark_citations_checked(row, user)
-        reanchored = Citation.objects.filter(briefing=row, status=Citation.Status.REANCHORED)
-        labels = sorted(reanchored.values_list("label", flat=True))
-        if not labels:
-            return 0
-        reanchored.update(
-            status=Citation.Status.OK,
-            status_reason=f"Re-anchored words checked by {display_name(user)}.",
-            checked_at=now,
-        )
-        _move(
-            briefing, row, user, Action.CITATIONS_CHECKED, row.status,
-            comment="Checked " + ", ".join(f"[^{label}]" for label in labels) + ".",
-            revision=revisions.latest_revision(row),
-        )
-    return len(labels)
-
-
 def revert(briefing, user, revision):
     """Make an earlier revision the working copy again, as a new revision; history is kept."""
     if revision.briefing_id != briefing.pk:
@@ -572,3 +536,145 @@ def delete_tags(tags, user):
             _record_tag_change([briefing], user, f"Tag {names} deleted; readers no longer see it on this briefing.")
         Tag.objects.filter(pk__in=[tag.pk for tag in tags]).delete()
     return touched
+
+
+# Sources that change ------------------------------------------------------------
+
+
+def check_confirm_reanchoring(citation, user, *, written=None):
+    """Editors confirm where a re-import moved a citation's words, but not in a briefing they wrote.
+
+    ``written``, when given, is the set of briefing ids ``user`` is an author of (a list page reads it once).
+    """
+    _require(user, "review_briefing", "confirm re-anchored citations")
+    wrote = citation.briefing_id in written if written is not None else is_author(citation.briefing, user)
+    if wrote:
+        raise PermissionDenied("You wrote this briefing, so another editor must confirm where its words moved.")
+    if citation.status != Citation.Status.REANCHORED:
+        raise WorkflowError(
+            f"Citation [^{citation.label}] is {citation.get_status_display().lower()}, not re-anchored: "
+            "there is no new place to confirm."
+        )
+    if citation.briefing.is_retracted:
+        raise WorkflowError("A retracted briefing's citations are no longer checked.")
+
+
+def can_confirm_reanchoring(citation, user, *, written=None):
+    try:
+        check_confirm_reanchoring(citation, user, written=written)
+    except (WorkflowError, PermissionDenied):
+        return False
+    return True
+
+
+def confirm_reanchoring(citation, by):
+    """Confirm that a re-anchored citation's words still support the briefing at their new place.
+
+    The citation becomes ``ok``, its open entries in the "Source changes" queue
+    are resolved, and the briefing's record gets an event. What readers see
+    does not change: the published revision keeps its words.
+    """
+    from .models import SourceChange
+
+    now = timezone.now()
+    with transaction.atomic():
+        # The citation's lock keeps two editors (or an editor and a new import) from acting on it at once.
+        row = Citation.objects.select_for_update(of=("self",)).select_related("briefing", "passage").get(
+            pk=citation.pk
+        )
+        check_confirm_reanchoring(row, by)
+        Citation.objects.filter(pk=row.pk).update(
+            status=Citation.Status.OK,
+            status_reason=f"New place confirmed by {display_name(by)}.",
+            checked_at=now,
+        )
+        SourceChange.objects.filter(citation=row, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=by, resolution=SourceChange.Resolution.CONFIRMED
+        )
+        briefing = row.briefing
+        event = BriefingEvent.objects.create(
+            briefing=briefing,
+            actor=by,
+            action=Action.REANCHORING_CONFIRMED,
+            from_state=briefing.status,
+            to_state=briefing.status,
+            comment=f"[^{row.label}] now quotes “{row.quote}” in paragraph {row.passage.ordinal} of its source.",
+            created_at=now,
+        )
+    citation.status = Citation.Status.OK
+    return event
+
+
+def check_manage_source_versions(user, doing):
+    """Editors withhold a version's words and restore earlier versions; analysts may not."""
+    if not (user.is_active and user.has_perm("sources.change_sourceversion")):
+        raise PermissionDenied(f"You are not allowed to {doing}.")
+
+
+def briefings_quoting(version):
+    """Briefings whose working copy or published revision quotes ``version`` of its source."""
+    from .models import RevisionCitation
+
+    working = Citation.objects.filter(source_version=version).values("briefing_id")
+    published = RevisionCitation.objects.filter(
+        source_version=version, revision__published_as__isnull=False
+    ).values("revision__briefing_id")
+    return Briefing.objects.filter(Q(pk__in=working) | Q(pk__in=published)).order_by("pk")
+
+
+def withhold_source_version(version, by, *, reason):
+    """Withhold a source version's words for legal or safety reasons; its entry stays with a dated notice.
+
+    Readers no longer see the version's words nor its differences, and footnotes quoting it no longer show
+    the quote (the admin still does). Every briefing quoting it records the step.
+    """
+    from sources.models import SourceVersion
+
+    check_manage_source_versions(by, "withhold source versions")
+    reason = _require_text(reason, "A reason for withholding the version (readers see it)")
+    now = timezone.now()
+    with transaction.atomic():
+        row = SourceVersion.objects.select_for_update().select_related("source").get(pk=version.pk)
+        if row.is_withheld:
+            raise WorkflowError(f"Version {row.number} of this source is already withheld.")
+        row.withhold(reason, by, now=now)
+        for briefing in briefings_quoting(row):
+            BriefingEvent.objects.create(
+                briefing=briefing,
+                actor=by,
+                action=Action.SOURCE_WITHHELD,
+                from_state=briefing.status,
+                to_state=briefing.status,
+                comment=(
+                    f"Version {row.number} of {row.source.display_title} was withheld: {reason} "
+                    "Readers no longer see its words, nor the quotes of footnotes pinned to it."
+                ),
+                created_at=now,
+            )
+        # Saving the version renders the published footnotes quoting it again (revisions.follow_version_saved).
+    for name in ("withheld_at", "withheld_reason", "withheld_by_id"):
+        setattr(version, name, getattr(row, name))
+    return row
+
+
+def restore_source_version(version, by, *, expected_version=None):
+    """Undo: make an earlier version's text the source's current text again, as a new version.
+
+    Citations re-anchor as for any import, and the newsroom hears of it the same way. ``expected_version``
+    is the current version number the user saw; a source imported since is refused. Returns the import's
+    result.
+    """
+    from sources import importer
+
+    check_manage_source_versions(by, "restore sources to an earlier version")
+    current = version.source.current_version()
+    if current is not None and current.pk == version.pk:
+        raise WorkflowError(f"Version {version.number} is already the source's current text.")
+    if version.is_withheld:
+        raise WorkflowError(
+            f"Version {version.number} is withheld, so its words cannot become the source's current text."
+        )
+    try:
+        return importer.restore_version(version, by=by, expected_version=expected_version)
+    except importer.ImportFailed as failure:
+        raise WorkflowError(" ".join(problem.reason for problem in failure.problems)) from None

@@ -110,6 +110,17 @@ def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", k
     return source
 
 
+def changed_article(*, typography=False):
+    """``ARTICLE`` as a new version would print it: the words of ``QUOTE`` stay, in a rewritten first paragraph
+    (``typography``: with a doubled space inside them), and the third paragraph's "regional cooperation" is
+    reworded, so citations of the two re-anchor and orphan."""
+    first = ARTICLE[0].replace("Officials in Baku signed", "After a night of talks, officials in Baku signed")
+    if typography:
+        first = first.replace(QUOTE, QUOTE.replace("a transit", "a  transit"))
+    third = ARTICLE[2].replace("regional cooperation", "regional trade")
+    return "\n".join([first, ARTICLE[1], third, ARTICLE[3]]) + "\n"
+
+
 def passage(source, ordinal):
     return source.passages.get(ordinal=ordinal, retired=False)
 

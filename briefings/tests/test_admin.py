@@ -220,10 +220,11 @@ class ChangeFormTests(AdminTestCase):
         # Session and user (2); the briefing, read by the review panel and by the form (2); the review
         # panel's citation check (1); the authors chosen and the users to choose from (2); the tags (1);
         # the event log (1); the citations with passages and sources in one query (1), each row's chosen
-        # passage labelled from it; the labels for the preview's marker check (1). None per citation.
+        # passage labelled from it; the labels for the preview's marker check (1); the citations a changed
+        # source left needing attention, for the banner (1). None per citation.
         for citations in (1, 50):
             url = self.change_form_queries(citations)
-            with self.subTest(citations=citations), self.assertNumQueries(11):
+            with self.subTest(citations=citations), self.assertNumQueries(12):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
 
@@ -356,7 +357,7 @@ class ReanchoredActionTests(AdminTestCase):
         )
         citation.refresh_from_db()
         self.assertEqual(citation.status, Citation.Status.OK)
-        self.assertIn("checked by chief", citation.status_reason)
+        self.assertIn("confirmed by chief", citation.status_reason)
 
 
 
@@ -459,12 +460,12 @@ def messages_of(response):
 
 
 class ReanchoredActionObjectTests(TestCase):
-    """Roles × briefings for "Mark re-anchored citations as checked": the workflow decides per briefing."""
+    """Roles × briefings for "Confirm re-anchored citations": the workflow decides citation by citation."""
 
     @classmethod
     def setUpTestData(cls):
         cls.newsroom = Newsroom()
-        cls.other_analyst = Newsroom().analyst
+        cls.other_editor = Newsroom().editor
         cls.source = make_source()
 
     def reanchored_briefing(self, state="draft"):
@@ -482,57 +483,53 @@ class ReanchoredActionObjectTests(TestCase):
 
     def assert_untouched(self, briefing):
         fresh = Briefing.objects.get(pk=briefing.pk)
-        self.assertEqual(fresh.version, briefing.version)
-        self.assertFalse(fresh.events.filter(action=BriefingEvent.Action.CITATIONS_CHECKED).exists())
-        self.assertEqual(
-            set(fresh.citations.values_list("status", flat=True)), {Citation.Status.REANCHORED}
-        )
+        self.assertFalse(fresh.events.filter(action=BriefingEvent.Action.REANCHORING_CONFIRMED).exists())
+        self.assertEqual(set(fresh.citations.values_list("status", flat=True)), {Citation.Status.REANCHORED})
 
-    def test_analyst_cannot_check_another_analysts_citations(self):
-        """An analyst marking someone else's citations as checked is refused for that briefing, with the reason."""
+    def test_analyst_cannot_confirm_another_analysts_citations(self):
+        """An analyst confirming someone else's re-anchored citations is refused for that briefing, with the reason."""
         briefing = self.reanchored_briefing()
-        response = self.run_action(self.other_analyst, briefing)
+        response = self.run_action(Newsroom().analyst, briefing)
         self.assert_untouched(briefing)
         self.assertTrue(
-            any("Only an author of this briefing or an editor" in message for message in messages_of(response)),
+            any("not allowed to confirm re-anchored citations" in message for message in messages_of(response)),
             messages_of(response),
         )
 
-    def test_author_checks_own_citations_with_a_record(self):
-        """The author's check sets the citations ok, names them, bumps the version and writes an event."""
+    def test_author_cannot_confirm_own_citations(self):
+        """The briefing's own analyst may not vouch for where its words moved: another person must."""
         briefing = self.reanchored_briefing()
         self.run_action(self.newsroom.analyst, briefing)
+        self.assert_untouched(briefing)
+
+    def test_editor_confirms_with_a_record(self):
+        """An editor who did not write the briefing confirms: the citations are ok, named, and an event is kept."""
+        briefing = self.reanchored_briefing("published")
+        self.run_action(self.other_editor, briefing)
         fresh = Briefing.objects.get(pk=briefing.pk)
         self.assertEqual(set(fresh.citations.values_list("status", flat=True)), {Citation.Status.OK})
-        self.assertIn(self.newsroom.analyst.get_full_name(), fresh.citations.first().status_reason)
-        self.assertEqual(fresh.version, briefing.version + 1)
-        event = fresh.events.get(action=BriefingEvent.Action.CITATIONS_CHECKED)
-        self.assertEqual(event.actor, self.newsroom.analyst)
-
-    def test_editor_checks_any_briefing(self):
-        """An editor may check the citations of a briefing they did not write."""
-        briefing = self.reanchored_briefing("published")
-        self.run_action(self.newsroom.editor, briefing)
-        self.assertEqual(set(Citation.objects.filter(briefing=briefing).values_list("status", flat=True)), {"ok"})
+        event = fresh.events.get(action=BriefingEvent.Action.REANCHORING_CONFIRMED)
+        self.assertEqual(event.actor, self.other_editor)
 
     def test_retracted_briefing_is_refused(self):
         """Nobody, editors included, changes the citations of a retracted briefing; the message says why."""
         briefing = self.reanchored_briefing("retracted")
-        response = self.run_action(self.newsroom.editor, briefing)
+        response = self.run_action(self.other_editor, briefing)
         self.assert_untouched(briefing)
         self.assertTrue(any("retracted" in message for message in messages_of(response)), messages_of(response))
 
-    def test_mixed_selection_is_judged_per_briefing(self):
-        """In one selection the analyst's own briefing is checked and a colleague's is refused."""
-        own = self.reanchored_briefing()
+    def test_mixed_selection_is_judged_per_citation(self):
+        """In one selection an editor's own briefing is refused and a colleague's is confirmed."""
+        theirs = self.reanchored_briefing()
         others = Newsroom()
-        theirs = others.draft([(passage(self.source, 2), "carry gas from the Caspian")])
-        Citation.objects.filter(briefing=theirs).update(status=Citation.Status.REANCHORED)
-        theirs = Briefing.objects.get(pk=theirs.pk)
-        response = self.run_action(self.newsroom.analyst, own, theirs)
-        self.assert_untouched(theirs)
-        self.assertEqual(set(Citation.objects.filter(briefing=own).values_list("status", flat=True)), {"ok"})
-        self.assertIn("1 re-anchored citation(s) marked as checked.", messages_of(response))
+        own = others.draft([(passage(self.source, 2), "carry gas from the Caspian")])
+        own.authors.add(self.other_editor)
+        Citation.objects.filter(briefing=own).update(status=Citation.Status.REANCHORED)
+        own = Briefing.objects.get(pk=own.pk)
+        response = self.run_action(self.other_editor, own, theirs)
+        self.assert_untouched(own)
+        self.assertEqual(set(Citation.objects.filter(briefing=theirs).values_list("status", flat=True)), {"ok"})
+        self.assertIn("1 re-anchored citation(s) confirmed.", messages_of(response))
 
 
 class TagsOnPublishedWorkTests(TestCase):

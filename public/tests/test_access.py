@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from briefings import preview, revisions, workflow
 from briefings.models import Briefing
-from briefings.tests.factories import make_draft, make_source, make_user, passage
+from briefings.tests.factories import changed_article, make_draft, make_source, make_user, passage
 
 from .base import PublicSiteTestCase
 
@@ -224,3 +224,107 @@ class MissingObjectTests(TestCase):
                     "/briefings/no-such-thing/changes/"):
             with self.subTest(url=url):
                 self.assertEqual(self.client.get(url).status_code, 404)
+
+
+class SourceChangeAccessMatrixTests(TestCase):
+    """Who may act on a changed source, by role and by the state of the briefing quoting it.
+
+    - The "Source changes" queue and a source's versions page are the editors' desk: editors (authors of
+      a briefing or not) and superusers see them, analysts are refused, visitors are sent to log in.
+    - Confirming a re-anchored citation is for editors and superusers who did not write the briefing, in
+      any state but retracted.
+    - Withholding a version and restoring an earlier one are for editors and superusers, never analysts.
+    """
+
+    ROLES = ("anonymous", "analyst", "other_analyst", "editor", "editor_author", "superuser")
+    DESK = {"editor", "editor_author", "superuser"}
+    CONFIRMERS = {"editor", "superuser"}
+
+    @classmethod
+    def setUpTestData(cls):
+        from sources.importer import import_text
+
+        cls.users = {
+            "analyst": make_user("analyst", "Analyst"),
+            "other_analyst": make_user("other-analyst", "Analyst"),
+            "editor": make_user("editor", "Editor"),
+            "editor_author": make_user("editor-author", "Editor"),
+            "superuser": make_user("root", superuser=True),
+        }
+        reviewer = make_user("reviewer", "Editor")
+        cls.source = make_source()
+        cls.citations = {}
+        for state in STATES:
+            briefing = make_draft(
+                cls.users["analyst"], [(passage(cls.source, 1), "signed a transit agreement")],
+                title=f"Changed source {state.replace('_', ' ')} briefing",
+            )
+            briefing.authors.add(cls.users["editor_author"])
+            analyst = cls.users["analyst"]
+            if state != "draft":
+                workflow.submit(briefing, analyst)
+            if state == "changes_requested":
+                workflow.request_changes(briefing, reviewer, comment="Check the date.")
+            if state in {"approved", "published", "scheduled", "retracted"}:
+                workflow.approve(briefing, reviewer)
+            if state in {"published", "retracted"}:
+                workflow.publish(briefing, reviewer)
+            if state == "scheduled":
+                workflow.publish(briefing, reviewer, at=timezone.now() + datetime.timedelta(days=2))
+            if state == "retracted":
+                workflow.retract(briefing, reviewer, reason="The agreement was never signed.")
+            cls.citations[state] = briefing.citations.get()
+        first = cls.source.current_version()
+        import_text(cls.source, changed_article(), by=reviewer)
+        cls.first_version = first
+
+    def login(self, role):
+        self.client.logout()
+        if role != "anonymous":
+            self.client.force_login(self.users[role])
+
+    def assert_desk_page(self, role, response):
+        if role == "anonymous":
+            self.assertEqual(response.status_code, 302)
+            self.assertTrue(response["Location"].startswith("/admin/login/"))
+        else:
+            self.assertEqual(response.status_code, 200 if role in self.DESK else 403)
+
+    def test_queue_and_versions_pages(self):
+        """Editors and superusers see the queue and a source's versions; analysts are refused; visitors log in."""
+        for role in self.ROLES:
+            self.login(role)
+            for url in ("/admin/briefings/sourcechange/", f"/admin/briefings/sourcechange/sources/{self.source.pk}/"):
+                with self.subTest(role=role, url=url):
+                    self.assert_desk_page(role, self.client.get(url))
+
+    def test_confirm_reanchoring(self):
+        """Only an editor or superuser who did not write the briefing confirms a moved quote, in any live state."""
+        from briefings.models import Citation
+
+        for role in self.ROLES:
+            self.login(role)
+            for state, citation in self.citations.items():
+                with self.subTest(role=role, state=state):
+                    Citation.objects.filter(pk=citation.pk).update(status=Citation.Status.REANCHORED)
+                    response = self.client.post("/admin/briefings/sourcechange/confirm/", {"citation": citation.pk})
+                    confirmed = Citation.objects.get(pk=citation.pk).status == Citation.Status.OK
+                    self.assertEqual(confirmed, role in self.CONFIRMERS and state != "retracted")
+                    if role not in {"anonymous", *self.CONFIRMERS}:
+                        self.assertEqual(response.status_code, 403)
+
+    def test_withhold_and_restore(self):
+        """Editors and superusers may withhold a version or restore an earlier one; analysts may not."""
+        for role in self.ROLES:
+            self.login(role)
+            for action in ("withhold", "restore"):
+                url = f"/admin/briefings/sourcechange/versions/{self.first_version.pk}/{action}/"
+                with self.subTest(role=role, action=action):
+                    self.assert_desk_page(role, self.client.get(url))
+                    if role not in {"anonymous", *self.DESK}:
+                        self.assertEqual(self.client.post(url, {"reason": "No.", "expected_version": 2}).status_code,
+                                         403)
+        self.first_version.refresh_from_db()
+        self.assertIsNone(self.first_version.withheld_at)
+        self.assertEqual(self.source.versions.count(), 2)
+
