@@ -1,10 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Left
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator, smart_split, unescape_string_literal
 
+from . import importer
+from .forms import SourceIntakeForm
 from .models import Passage, Source
 
 # How much of a passage a list shows; the rest stays in the database.
@@ -42,21 +49,85 @@ def passages_link(source, count):
 
 
 @admin.register(Source)
-class SourceAdmin(ReadOnlyAdmin):
+class SourceAdmin(admin.ModelAdmin):
     """Sources without their full text: a list or a change page of a 20 MB source reads only what it shows.
 
     A source's passages are one link to the passage list filtered to it, not an inline of tens of thousands.
+    Staff with ``add_source`` (analysts and editors) add a source from a paste or an upload; staff with
+    ``change_source`` (editors) correct its metadata and replace its text. Both preview first and save
+    through the importer. The text itself is never edited here.
     """
 
     list_display = ["display_title", "slug", "publisher", "published_on", "passage_count", "updated_at"]
     list_filter = ["publisher", "language"]
     search_fields = ["title", "slug", "publisher", "authors"]
-    readonly_fields = [
-        "slug", "title", "publisher", "authors", "url", "published_on", "language", "origin",
-        "content_hash", "imported_at", "updated_at", "passages",
+    fields = [
+        "title", "publisher", "authors", "url", "published_on", "language",
+        "slug", "origin", "content_hash", "imported_at", "updated_at", "passages",
     ]
-    fields = readonly_fields
+    readonly_fields = ["slug", "origin", "content_hash", "imported_at", "updated_at", "passages"]
     show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    change_form_template = "admin/sources/source/change_form.html"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # citations rely on sources; a source is replaced, never deleted
+
+    def get_urls(self):
+        replace = path(
+            "<int:pk>/replace/", self.admin_site.admin_view(self.replace_view), name="sources_source_replace"
+        )
+        return [replace, *super().get_urls()]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return self.intake(request, replacing=None)
+
+    def replace_view(self, request, pk):
+        source = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, source):
+            raise PermissionDenied("Only editors may replace a source's text.")
+        return self.intake(request, replacing=source)
+
+    def intake(self, request, replacing):
+        """One page for adding and replacing: the form, then its preview, then the save."""
+        form = SourceIntakeForm(
+            request.POST or None, request.FILES or None, replacing=replacing
+        ) if request.method == "POST" else SourceIntakeForm(replacing=replacing)
+        preview = token = None
+        if request.method == "POST" and form.is_valid():
+            if "save" in request.POST:
+                try:
+                    result = form.save_previewed()
+                except ValidationError as error:
+                    form.add_error(None, error)
+                except importer.ImportFailed as failure:
+                    form.add_error(None, [problem.reason for problem in failure.problems])
+                else:
+                    source = Source.objects.only("pk").get(slug=result.slug)
+                    messages.success(request, f"Source {result.describe()}")
+                    return redirect("admin:sources_source_change", source.pk)
+            if not form.errors:
+                preview, token = form.preview(), form.preview_token()
+            else:
+                preview = None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Replace the text of “{replacing}”" if replacing else "Add a source",
+            "form": form,
+            "replacing": replacing,
+            "preview": preview,
+            "token": token,
+            "max_bytes": importer.describe_size(importer.max_file_bytes()),
+        }
+        return TemplateResponse(request, "admin/sources/source/intake.html", context)
+
+    def save_model(self, request, obj, form, change):
+        # Metadata corrections change what readers see, so they count as a change of the source.
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):
         # ``opening`` names a title-less source, so the text itself is never read here.

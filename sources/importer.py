@@ -495,12 +495,25 @@ def write(source_file, now):
     return result
 
 
-def import_sources(paths=None):
-    """Import article files atomically. Returns a list of SourceResult; raises ImportFailed."""
-    planned = plan(paths or [default_seed_dir()])
+class StalePreview(ImportFailed):
+    """The source changed (or appeared) after the preview was shown; nothing was written."""
+
+
+def write_planned(planned, expected_hashes=None):
+    """Write planned SourceFiles in one transaction; the command and the admin both save through here.
+
+    ``expected_hashes`` maps a slug to the content hash its source had when the change was previewed
+    (None: it did not exist); if any differs now, nothing is written and StalePreview is raised.
+    """
     now = timezone.now()
     try:
         with transaction.atomic():
+            for slug, expected in (expected_hashes or {}).items():
+                current = Source.objects.select_for_update().filter(slug=slug).values_list("content_hash", flat=True)
+                if next(iter(current), None) != expected:
+                    path = next(f.path for f in planned if f.slug == slug)
+                    raise StalePreview([Problem(path, f"source {slug!r} was imported or replaced by someone else "
+                                                      "after this preview; nothing was written. Preview it again.")])
             return [write(source_file, now) for source_file in planned]
     except IntegrityError:
         # Another import created one of these sources between our check and our write (PostgreSQL
@@ -513,3 +526,8 @@ def import_sources(paths=None):
             )
             for source_file in planned
         ]) from None
+
+
+def import_sources(paths=None):
+    """Import article files atomically. Returns a list of SourceResult; raises ImportFailed."""
+    return write_planned(plan(paths or [default_seed_dir()]))

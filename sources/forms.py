@@ -1,0 +1,219 @@
+"""Adding a source, or replacing a source's text, from the admin: preview first, then save.
+
+The admin reads and splits the text with the importer's own reading code
+(``importer.read_source``, the manifest's precedence for metadata) and saves
+through ``importer.write_planned``, the function ``import_sources`` uses, so a
+source added here is exactly the source the command would have made of the
+same file. Between the preview and the save the submitted bytes wait in a
+folder (``SOURCES_PENDING_DIR``) under the SHA-256 of their content, and a
+signed token records what was previewed: the bytes' hash, the slug, and the
+source's content hash at preview time. A save whose source changed meanwhile
+is refused.
+"""
+import hashlib
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+
+from . import importer
+from . import text as passage_text
+from .models import Source
+from .signals import source_replacement_previewed
+
+PASTED_NAME = "pasted.txt"
+TOKEN_SALT = "sources.intake"
+TOKEN_MAX_AGE = 24 * 60 * 60
+METADATA_FIELDS = ("title", "publisher", "authors", "url", "published_on", "language")
+
+
+def pending_dir():
+    folder = Path(getattr(settings, "SOURCES_PENDING_DIR", "") or Path(tempfile.gettempdir()) / "briefings-intake")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep_pending(raw):
+    """Store ``raw`` until the save; return its SHA-256. Files older than the token's life are removed."""
+    digest = hashlib.sha256(raw).hexdigest()
+    folder = pending_dir()
+    cutoff = time.time() - TOKEN_MAX_AGE
+    for old in folder.glob("*.pending"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    (folder / f"{digest}.pending").write_bytes(raw)
+    return digest
+
+
+def read_pending(digest):
+    path = pending_dir() / f"{digest}.pending"
+    raw = path.read_bytes() if path.is_file() else None
+    if raw is None or hashlib.sha256(raw).hexdigest() != digest:
+        return None
+    return raw
+
+
+class SourceIntakeForm(forms.ModelForm):
+    """A paste or an upload, and the metadata to set; empty metadata fields are taken from the page or text."""
+
+    upload = forms.FileField(
+        required=False, label="File", help_text="A .txt file or a saved web page (.html)."
+    )
+    pasted = forms.CharField(
+        required=False, strip=False, label="Or paste the text", widget=forms.Textarea(attrs={"rows": 12}),
+    )
+    url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Original URL")
+    slug = forms.SlugField(required=False, max_length=200, help_text="Leave empty to make it from the title.")
+    pending = forms.CharField(required=False, widget=forms.HiddenInput)
+    pending_name = forms.CharField(required=False, widget=forms.HiddenInput)
+    token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Source
+        fields = list(METADATA_FIELDS)
+        help_texts = {"title": "Leave empty to take the page's title or the text's headline."}
+
+    def __init__(self, *args, replacing=None, **kwargs):
+        self.replacing = replacing
+        super().__init__(*args, instance=replacing, **kwargs)
+        if replacing:
+            del self.fields["slug"]
+        self.planned = None
+        self.diff = None
+
+    # Reading ----------------------------------------------------------------
+
+    def submitted_bytes(self):
+        """(file name, bytes) of the upload, the paste, or what the preview kept; raise ValidationError."""
+        upload, pasted = self.cleaned_data.get("upload"), self.cleaned_data.get("pasted") or ""
+        limit = importer.max_file_bytes()
+        if upload:
+            if upload.size > limit:
+                raise forms.ValidationError(f"The file {importer.too_large(upload.size)}.")
+            name = Path(upload.name).name
+            if Path(name).suffix.lower() not in importer.SOURCE_SUFFIXES:
+                raise forms.ValidationError("Upload a .txt file or a saved web page (.html).")
+            return name, upload.read()
+        if pasted.strip():
+            raw = pasted.encode("utf-8")
+            if len(raw) > limit:
+                raise forms.ValidationError(f"The pasted text {importer.too_large(len(raw))}.")
+            return PASTED_NAME, raw
+        digest = self.cleaned_data.get("pending")
+        if digest:
+            raw = read_pending(digest)
+            if raw is None:
+                raise forms.ValidationError("The previewed text is no longer kept; upload or paste it again.")
+            return self.cleaned_data.get("pending_name") or PASTED_NAME, raw
+        raise forms.ValidationError("Upload a file or paste the text of the article: nothing was given.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        name, raw = self.submitted_bytes()
+        overrides = {key: cleaned[key] for key in METADATA_FIELDS if cleaned.get(key) not in (None, "")}
+        slug = self.replacing.slug if self.replacing else cleaned.get("slug") or None
+        entry = importer.ManifestEntry(slug=slug, metadata=overrides, kind_overrides=[], line=None)
+        try:
+            text, slug, metadata, passages = importer.read_source(name, raw, entry, {})
+        except passage_text.TextError as error:
+            raise forms.ValidationError(f"The {'file' if name != PASTED_NAME else 'text'} {error}.") from None
+        problems = importer.metadata_problems(metadata, slug)
+        if not slug:
+            problems.append("no address can be made from the text; give a slug")
+        if problems:
+            raise forms.ValidationError([problem[0].upper() + problem[1:] + "." for problem in problems])
+        if not self.replacing and Source.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(
+                f"A source at the address {slug!r} exists already; give another slug, or replace that source's text."
+            )
+        self.raw, self.name, self.digest = raw, name, hashlib.sha256(raw).hexdigest()
+        self.planned = importer.SourceFile(
+            path=Path(name if name != PASTED_NAME else "pasted in the admin"), text=text, slug=slug,
+            metadata=metadata, passages=passages,
+        )
+        if self.replacing:
+            self.diff = replacement_diff(self.replacing, passages)
+        return cleaned
+
+    # Preview and save -------------------------------------------------------
+
+    def expected_hash(self):
+        if self.replacing:
+            return Source.objects.filter(pk=self.replacing.pk).values_list("content_hash", flat=True).first()
+        return None
+
+    def preview_token(self):
+        """Keep the submitted bytes and sign what the preview showed."""
+        keep_pending(self.raw)
+        return signing.dumps(
+            {"digest": self.digest, "slug": self.planned.slug, "expected": self.expected_hash()}, salt=TOKEN_SALT
+        )
+
+    def save_previewed(self):
+        """Write what was previewed through the importer; raise ImportFailed (StalePreview) or ValidationError."""
+        try:
+            previewed = signing.loads(self.cleaned_data.get("token") or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+        except signing.BadSignature:
+            raise forms.ValidationError("Preview the source before saving it.") from None
+        if previewed["digest"] != self.digest or previewed["slug"] != self.planned.slug:
+            raise forms.ValidationError("The text or address changed since the preview; preview it again.")
+        [result] = importer.write_planned([self.planned], {self.planned.slug: previewed["expected"]})
+        (pending_dir() / f"{self.digest}.pending").unlink(missing_ok=True)
+        return result
+
+    def preview(self):
+        """What the page shows before anything is written."""
+        passages = self.planned.passages
+        repeated = Counter(line.strip() for line in self.planned.text.split("\n") if line.strip())
+        return {
+            "source_file": self.planned,
+            "kinds": Counter(p.kind for p in passages),
+            "story": [p for p in passages if p.citable],
+            "boilerplate": [p for p in passages if not p.citable],
+            "collapsed": sum(count - 1 for count in repeated.values() if count > 1),
+            "diff": self.diff,
+        }
+
+
+def replacement_diff(source, new_passages):
+    """What replacing ``source``'s text with ``new_passages`` would add, change and retire, and the citations touched.
+
+    Passages are matched by their exact text, as the importer matches them; a retired passage and a new one at
+    the same position are shown as one changed passage.
+    """
+    current = list(source.passages.current().order_by("ordinal").only("pk", "ordinal", "text", "kind"))
+    pool = Counter(p.text for p in current)
+    added = []
+    for passage in new_passages:
+        if pool[passage.text] > 0:
+            pool[passage.text] -= 1
+        else:
+            added.append(passage)
+    wanted = Counter(p.text for p in new_passages)
+    retired = []
+    for passage in current:
+        if wanted[passage.text] > 0:
+            wanted[passage.text] -= 1
+        else:
+            retired.append(passage)
+    added_at = {p.ordinal: p for p in added}
+    changed = [(old, added_at[old.ordinal]) for old in retired if old.ordinal in added_at]
+    changed_new = {new.ordinal for _, new in changed}
+    changed_old = {old.pk for old, _ in changed}
+    citations = []
+    for _receiver, touched in source_replacement_previewed.send(sender=Source, source=source, retired=retired):
+        citations.extend(touched or ())
+    return {
+        "kept": len(new_passages) - len(added),
+        "added": [p for p in added if p.ordinal not in changed_new],
+        "changed": changed,
+        "retired": [p for p in retired if p.pk not in changed_old],
+        "retired_total": len(retired),
+        "citations": citations,
+    }
