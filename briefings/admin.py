@@ -85,7 +85,7 @@ class CitedSourceListFilter(admin.SimpleListFilter):
 
 def describe_location(passage, start, end):
     state = " (no longer in the source)" if passage.retired else ""
-    return f"{passage.source.slug} paragraph {passage.ordinal}{state}, characters {start}–{end}"
+    return f"{passage.source.slug} {passage.place_label}{state}, characters {start}–{end}"
 
 
 class CitationInline(admin.StackedInline):

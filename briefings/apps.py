@@ -20,8 +20,7 @@ class BriefingsConfig(AppConfig):
             reanchor.citations_of_retiring_passages, sender=Source, dispatch_uid="briefings-replacement-preview"
         )
         post_save.connect(reanchor.refresh_on_source_saved, sender=Source, dispatch_uid="briefings-source-saved")
-        # So do the revisions readers see, which the working copies no longer are while an edit is in review.
-        source_text_changed.connect(revisions.follow_reimport, sender=Source, dispatch_uid="briefings-published-follow")
+        # Published revisions stay pinned to the versions they quoted; their footnotes are rendered again.
         post_save.connect(revisions.follow_source_saved, sender=Source, dispatch_uid="briefings-published-source-saved")
         # SQLite drops a table's triggers when a migration rebuilds it; put the search index's back.
         post_migrate.connect(search_index.repair_sqlite_index, sender=self, dispatch_uid="briefings-search-index")

@@ -7,16 +7,20 @@ is never trusted: the rendered HTML is cleaned against an allowlist, and the
 footnote markup (the only place ids appear) is added after cleaning, so no
 typed HTML can forge it.
 
-The public site reuses these functions; nothing here touches the database.
+The public site reuses these functions; the only database reads are the places
+of pinned citations in their source versions, two queries per rendering.
 """
 import re
 import secrets
 from urllib.parse import quote as percent_encode
 
 import nh3
+from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
+
+from sources.versions import pinned_places
 
 from .quotes import CONTEXT_CHARS
 
@@ -146,13 +150,35 @@ def _is_orphaned(citation):
     return citation.status == "orphaned" or citation.passage.retired
 
 
-def citation_url(citation):
-    """The source page scrolled to the cited passage; ``?cite=`` lets the page highlight the words."""
+def pinned_url(citation, place):
+    """The version the citation quoted, scrolled to its passage, with ``?cite=`` highlighting the words."""
+    source = citation.passage.source
+    url = reverse("public:source_version", kwargs={"slug": source.slug, "number": place.version_number})
+    query = f"?cite={citation.pk}" if citation.pk else ""
+    return f"{url}{query}#{citation.passage.anchor}"
+
+
+def citation_url(citation, place=None):
+    """Where a footnote opens: the pinned version at the quoted words, or (unpinned) the current source page.
+
+    ``place`` is the citation's ``sources.versions.PinnedPlace``; citations verified before versions existed
+    whose passage has retired have none, and open the current source page as they always did.
+    """
+    if place is not None:
+        return pinned_url(citation, place)
     source_url = citation.passage.source.get_absolute_url()
     if _is_orphaned(citation):
         return source_url
     query = f"?cite={citation.pk}" if citation.pk else ""
     return f"{source_url}{query}#{citation.passage.anchor}"
+
+
+def changes_url(citation, place):
+    """The difference between the version a citation quoted and the source's latest version."""
+    return reverse(
+        "public:source_diff",
+        kwargs={"slug": citation.passage.source.slug, "old": place.version_number, "new": place.latest_number},
+    )
 
 
 def _encode(text):
@@ -185,10 +211,13 @@ def text_directive(quote, prefix="", suffix=""):
     return ",".join(parts)
 
 
-def text_fragment_url(citation):
+def text_fragment_url(citation, place=None):
     """A link that browsers supporting text fragments open with the quoted words highlighted."""
-    source_url = citation.passage.source.get_absolute_url()
-    return f"{source_url}#:~:text={text_directive(citation.quote, citation.prefix, citation.suffix)}"
+    if place is not None:
+        page_url = pinned_url(citation, place).split("#", 1)[0]
+    else:
+        page_url = citation.passage.source.get_absolute_url()
+    return f"{page_url}#:~:text={text_directive(citation.quote, citation.prefix, citation.suffix)}"
 
 
 # Footnotes -----------------------------------------------------------------
@@ -197,8 +226,9 @@ def text_fragment_url(citation):
 class Footnotes:
     """Numbers footnotes by first appearance and renders their markup."""
 
-    def __init__(self, citations):
+    def __init__(self, citations, places=None):
         self.by_label = {citation.label: citation for citation in citations}
+        self.places = places
         self.numbers = {}
         self.reference_counts = {}
         # Unguessable, so no typed text can pass for a footnote reference.
@@ -232,7 +262,24 @@ class Footnotes:
     def _item(self, number, citation):
         passage = citation.passage
         source = passage.source
-        if _is_orphaned(citation):
+        place = self.places.get((citation.source_version_id, citation.passage_id))
+        if place is not None:
+            # Pinned: the footnote opens the words as quoted, whatever happened to the source since.
+            where = format_html(
+                '<a href="{}">{}</a>, {} <a class="footnote-fragment" href="{}">(open at these words)</a>',
+                citation_url(citation, place),
+                source.display_title,
+                place.label,
+                text_fragment_url(citation, place),
+            )
+            if passage.retired:
+                where += format_html(
+                    ' <span class="footnote-status">The source changed since it was quoted: '
+                    '<a href="{}">its current wording</a>, <a href="{}">what changed</a>.</span>',
+                    source.get_absolute_url(),
+                    changes_url(citation, place),
+                )
+        elif _is_orphaned(citation):
             where = format_html(
                 '<a href="{}">{}</a> <span class="footnote-status">These words are no longer in the '
                 "current version of the source.</span>",
@@ -241,11 +288,11 @@ class Footnotes:
             )
         else:
             where = format_html(
-                '<a href="{}">{}</a>, paragraph {} '
+                '<a href="{}">{}</a>, {} '
                 '<a class="footnote-fragment" href="{}">(open at these words)</a>',
                 citation_url(citation),
                 source.display_title,
-                passage.ordinal,
+                passage.place_label,
                 text_fragment_url(citation),
             )
         note = format_html(' <span class="footnote-note">{}</span>', citation.note) if citation.note else ""
@@ -274,6 +321,9 @@ class Footnotes:
     def section(self):
         if not self.numbers:
             return ""
+        if self.places is None:
+            # Where the cited passages sit in the versions they quoted: two queries for the whole list.
+            self.places = pinned_places([self.by_label[label] for label in self.numbers])
         items = "\n".join(
             self._item(number, self.by_label[label]) for label, number in sorted(self.numbers.items(), key=_by_number)
         )
@@ -287,12 +337,14 @@ def _by_number(item):
     return item[1]
 
 
-def render_body(body, citations=()):
+def render_body(body, citations=(), places=None):
     """Sanitised HTML of a briefing body with numbered footnotes and the list of quotes.
 
-    ``citations`` are the briefing's Citation objects with ``passage__source``
-    loaded; a marker without a citation is shown as typed.
+    ``citations`` are the briefing's Citation (or a revision's RevisionCitation)
+    objects with ``passage__source`` loaded; a marker without a citation is
+    shown as typed. Where each pinned citation sits in its version is read in
+    two queries (``sources.versions.pinned_places``) unless ``places`` gives them.
     """
-    footnotes = Footnotes(citations)
+    footnotes = Footnotes(citations, places)
     html = sanitise(PARSER.render(body or "", {"footnotes": footnotes}))
     return footnotes.replace_references(html) + footnotes.section()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from sources.models import Passage
+from sources.models import Passage, SourceVersion
 from sources.slugs import slug_base, unique_slug
 
 from . import quotes
@@ -385,6 +385,11 @@ class CitationFields(models.Model):
     label = models.SlugField(max_length=40, help_text="Used in the body as [^label].")
     order = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OK, editable=False)
+    # The version the words were verified against: a published footnote opens that version, so it always
+    # shows what was quoted. Empty for citations older than source versions whose passage had retired.
+    source_version = models.ForeignKey(
+        SourceVersion, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
 
     class Meta:
         abstract = True
@@ -479,6 +484,8 @@ class Citation(CitationFields):
             raise ValidationError({"quote": str(error)}, code=error.code) from None
         self.quote, self.start, self.end = match.quote, match.start, match.end
         self.prefix, self.suffix = match.prefix, match.suffix
+        if self.source_version_id is None or self.location() != getattr(self, "_saved_location", None):
+            self.source_version = passage.source.current_version()
 
 
 @receiver(post_delete, sender=Citation)

@@ -30,7 +30,7 @@ Status = Citation.Status
 NEAR_MATCH_SCORE = 90
 UPDATED_FIELDS = [
     "passage", "start", "end", "quote", "prefix", "suffix", "status", "status_reason", "checked_at",
-    "previous_passage", "previous_start", "previous_end", "previous_quote", "reanchored_at",
+    "previous_passage", "previous_start", "previous_end", "previous_quote", "reanchored_at", "source_version",
 ]
 
 
@@ -79,10 +79,12 @@ def closest_changed_words(citation, passages):
     return best
 
 
-def check_citation(citation, passages, now):
+def check_citation(citation, passages, now, version=None):
     """Bring one citation in line with the current passages; return the outcome or None if unchanged.
 
-    Outcomes: "ok" (still in place, or back in place), "reanchored", "orphaned".
+    Outcomes: "restored" (back in place), "reanchored", "orphaned". A citation that moved or came back is
+    pinned to ``version``, the source's current version, which it now quotes; an orphan stays pinned to the
+    version that held its words.
     """
     passage = citation.passage
     citation.checked_at = now
@@ -90,6 +92,7 @@ def check_citation(citation, passages, now):
         if citation.status == Status.ORPHANED:
             citation.status = Status.OK
             citation.status_reason = "The quoted words are back in the source, at their place."
+            citation.source_version = version or citation.source_version
             return "restored"
         return None
 
@@ -104,14 +107,13 @@ def check_citation(citation, passages, now):
         citation.prefix, citation.suffix = quotes.context(new_passage.text, start, end)
         citation.status = Status.REANCHORED
         citation.reanchored_at = now
+        citation.source_version = version or citation.source_version
         typography = " (with different spacing or typography)" if citation.quote != citation.previous_quote else ""
+        old_place, new_place = passage.place_label, new_passage.place_label
         if new_passage.ordinal == passage.ordinal:
-            where = f"its paragraph {passage.ordinal} was revised and still holds the same words{typography}"
+            where = f"{old_place} was revised and still holds the same words{typography}"
         else:
-            where = (
-                f"the same words{typography} moved from paragraph {passage.ordinal} "
-                f"to paragraph {new_passage.ordinal}"
-            )
+            where = f"the same words{typography} moved from {old_place} to {new_place}"
         citation.status_reason = f"Re-imported source: {where}. Check that they still support the briefing."
         return "reanchored"
 
@@ -119,7 +121,7 @@ def check_citation(citation, passages, now):
     if near:
         near_passage, words, _score = near
         reason = (
-            f"The quoted words changed in the new version of the source. Paragraph {near_passage.ordinal} "
+            f"The quoted words changed in the new version of the source. {near_passage.place_label.capitalize()} "
             f"now reads: “{words}”. Check whether it still supports the briefing, then choose it again."
         )
     else:
@@ -130,16 +132,17 @@ def check_citation(citation, passages, now):
     return None if was_orphaned else "orphaned"
 
 
-def reanchor_source(source, now=None):
+def reanchor_source(source, now=None, version=None):
     """Check every citation into ``source`` against its current passages; return a Counter of outcomes."""
     now = now or timezone.now()
+    version = version or source.current_version()
     passages = list(source.passages.citable().order_by("ordinal"))
     citations = list(
         Citation.objects.filter(passage__source=source).select_related("passage").order_by("pk")
     )
     outcomes = Counter()
     for citation in citations:
-        outcome = check_citation(citation, passages, now)
+        outcome = check_citation(citation, passages, now, version)
         if outcome:
             outcomes[outcome] += 1
     # Written in bulk, without Citation.save(): an orphan must stay orphaned, not be verified again.
@@ -153,11 +156,13 @@ def refresh_briefings_citing(source):
         briefing.refresh_body_html()
 
 
-def reanchor_on_reimport(sender, source, retired=(), **kwargs):
+def reanchor_on_reimport(sender, source, retired=(), version=None, **kwargs):
     """Receiver of ``sources.signals.source_text_changed``; the import command sums what it returns."""
-    outcomes = reanchor_source(source)
+    outcomes = reanchor_source(source, version=version)
     # Only what the summary reports, and only when it happened (a Counter drops zeros with +).
-    return +Counter({"reanchored": outcomes["reanchored"], "orphaned": outcomes["orphaned"]})
+    return +Counter(
+        {"reanchored": outcomes["reanchored"], "orphaned": outcomes["orphaned"], "restored": outcomes["restored"]}
+    )
 
 
 def refresh_on_source_saved(sender, instance, created, **kwargs):

@@ -5,13 +5,12 @@ tags and citations, with who saved it and when. Revisions are never changed
 or removed; reverting copies an old revision back into the working copy,
 which then becomes a new revision through the review workflow.
 """
-import copy
 import difflib
-import re
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.utils import timezone
+
+from sources.diff import Segment, diff_words  # noqa: F401 (Segment: part of this module's diff API)
 
 from .markdown import render_body
 from .models import Citation, CitationFields, Revision, RevisionCitation, RevisionTag, rendering_once
@@ -90,9 +89,18 @@ def snapshot(briefing, user, *, summary=""):
         author=user,
         summary=summary,
     )
-    RevisionCitation.objects.bulk_create(
-        RevisionCitation(revision=revision, **copied_citation_fields(citation)) for citation in citations
-    )
+    rows = []
+    for citation in citations:
+        row = RevisionCitation(revision=revision, **copied_citation_fields(citation))
+        row.passage = citation.passage  # loaded already, with its source
+        rows.append(row)
+    RevisionCitation.objects.bulk_create(rows)
+    # Footnote links carry the revision's own citation ids: what a reader follows is never a working-copy
+    # row that a later edit or revert may recreate.
+    html = render_body(revision.body, rows) if rows else revision.body_html
+    if html != revision.body_html:
+        revision.body_html = html
+        models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=html)
     RevisionTag.objects.bulk_create(RevisionTag(revision=revision, tag=tag) for tag in tags)
     return revision, True
 
@@ -118,47 +126,19 @@ def restore(briefing, revision):
 
 
 # Published revisions after a source is imported again ---------------------
+#
+# A published revision's citations are pinned to the source version they quoted: a re-import never moves
+# them, so readers keep the words as quoted. Their footnotes are rendered again when the source is saved,
+# to say at once that the source changed since (and link to the current wording and the difference).
 
-# What re-anchoring may change in a published revision's citation: where its
-# words are, never which words they are (an orphan keeps its quote and place).
-LOCATION_FIELDS = ["passage", "start", "end", "quote", "prefix", "suffix", "status"]
 
-
-def _render_published(revision):
-    """The published revision's HTML with footnote links to where its words are now.
-
-    Links carry the id of the working copy's citation with the same label, as
-    the working copy's own HTML does, so the public site maps both the same way.
-    """
-    live = dict(Citation.objects.filter(briefing_id=revision.briefing_id).values_list("label", "pk"))
-    citations = []
-    for row in revision.citations.select_related("passage__source"):
-        shown = copy.copy(row)
-        shown.pk = live.get(row.label)
-        citations.append(shown)
-    return render_body(revision.body, citations)
+def render_revision(revision):
+    """The revision's HTML with footnotes linking to its own citations, pinned to the versions they quoted."""
+    return render_body(revision.body, list(revision.citations.select_related("passage__source")))
 
 
 def _published_citing(source):
     return Revision.objects.filter(published_as__isnull=False, citations__passage__source=source).distinct()
-
-
-def reanchor_published(source, now=None):
-    """Make published revisions' citations into ``source`` follow their words, as working copies' citations do.
-
-    The words of a revision never change, only where they sit (``reanchor.check_citation``).
-    """
-    from .reanchor import check_citation
-
-    now = now or timezone.now()
-    passages = list(source.passages.citable().order_by("ordinal"))
-    rows = list(
-        RevisionCitation.objects.filter(revision__in=_published_citing(source), passage__source=source)
-        .select_related("passage")
-    )
-    for row in rows:
-        check_citation(row, passages, now)
-    RevisionCitation.objects.bulk_update(rows, LOCATION_FIELDS, batch_size=500)
 
 
 def refresh_published(source):
@@ -169,13 +149,8 @@ def refresh_published(source):
     revisions = list(_published_citing(source))
     for revision in revisions:
         # Revisions are append-only for their content; only links to where the words sit are rewritten.
-        models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=_render_published(revision))
+        models.QuerySet(Revision).filter(pk=revision.pk).update(body_html=render_revision(revision))
     return len(revisions)
-
-
-def follow_reimport(sender, source, **kwargs):
-    """Receiver of ``sources.signals.source_text_changed``: published revisions follow their words too."""
-    reanchor_published(source)
 
 
 def follow_source_saved(sender, instance, created, **kwargs):
@@ -188,17 +163,6 @@ def follow_source_saved(sender, instance, created, **kwargs):
 
 
 # Differences --------------------------------------------------------------
-
-TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
-
-
-@dataclass
-class Segment:
-    """A run of words in a changed line: ``kind`` is "equal", "delete" or "insert"."""
-
-    kind: str
-    text: str
-
 
 @dataclass
 class Line:
@@ -250,22 +214,6 @@ class RevisionDiff:
             or self.tags_removed
             or self.citations
         )
-
-
-def diff_words(old, new):
-    """Word-level segments turning ``old`` into ``new``."""
-    old_tokens, new_tokens = TOKEN.findall(old), TOKEN.findall(new)
-    segments = []
-    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            segments.append(Segment("equal", "".join(old_tokens[i1:i2])))
-            continue
-        if i2 > i1:
-            segments.append(Segment("delete", "".join(old_tokens[i1:i2])))
-        if j2 > j1:
-            segments.append(Segment("insert", "".join(new_tokens[j1:j2])))
-    return segments
 
 
 def diff_text(old, new):

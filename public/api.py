@@ -66,7 +66,10 @@ def _citation(request, citation):
         },
         "passage": {
             "anchor": passage.anchor,
-            "url": request.build_absolute_uri(f"{source.get_absolute_url()}#{passage.anchor}"),
+            # The passage's own address: it redirects to the page of the source that holds it.
+            "url": request.build_absolute_uri(
+                reverse("public:passage", kwargs={"slug": source.slug, "anchor_number": passage.anchor_number})
+            ),
             "start": citation.start,
             "end": citation.end,
         },

@@ -56,7 +56,7 @@ from django.views.decorators.http import condition
 
 from briefings.models import Briefing, BriefingEvent, Correction, PublicChange, Tag, TaggedBriefing
 from briefings.signals import rows_written_in_bulk
-from sources.models import Passage, Source
+from sources.models import Passage, Source, SourceVersion
 from sources.signals import source_text_changed
 
 logger = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ WORKING_COPY_MODELS = (Briefing, TaggedBriefing)
 
 def connect_signals():
     """Connected in ``PublicConfig.ready``: a save or delete of any row public pages read retires cached pages."""
-    for model in (*WORKING_COPY_MODELS, Correction, Tag, Source, Passage, get_user_model()):
+    for model in (*WORKING_COPY_MODELS, Correction, Tag, Source, Passage, SourceVersion, get_user_model()):
         label = model._meta.label
         post_save.connect(_saved, sender=model, dispatch_uid=f"public-cache-save-{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"public-cache-delete-{label}")

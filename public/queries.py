@@ -28,7 +28,7 @@ LIST_DEFERRED = (*NEVER_SHOWN, "published_revision__body_html")
 # opening) nor the passage's.
 CITATION_COLUMNS = (
     "revision_id", "quote", "start", "end", "prefix", "suffix", "note", "label", "order", "status",
-    "passage__source_id", "passage__anchor", "passage__start",
+    "passage__source_id", "passage__anchor", "passage__anchor_number", "passage__start",
     "passage__source__slug", "passage__source__title", "passage__source__opening",
     "passage__source__url", "passage__source__publisher",
 )
@@ -270,6 +270,40 @@ def citation_to_highlight(source, cite, now=None):
         end=located.end,
         briefing_url=published.revision.briefing.get_absolute_url(),
         briefing_title=published.revision.title,
+    )
+
+
+def version_citation_to_highlight(version, cite, now=None):
+    """What ``?cite=<id>`` on a source version's page should mark, or None.
+
+    Published footnotes carry the id of the published revision's own citation, pinned to the version it
+    quoted: the words are marked only when that revision is the one a public page shows and the citation
+    is pinned to this very version. A draft's or a superseded revision's citation marks nothing.
+    """
+    try:
+        cite_id = int(cite)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < cite_id < 2**63:
+        return None
+    pinned = (
+        RevisionCitation.objects.filter(
+            pk=cite_id,
+            source_version=version,
+            revision__published_as__in=Briefing.objects.public_pages(now),
+        )
+        .select_related("passage", "revision__briefing")
+        .first()
+    )
+    if pinned is None:
+        return None
+    return Highlight(
+        passage_id=pinned.passage_id,
+        quote=pinned.quote,
+        start=pinned.start,
+        end=pinned.end,
+        briefing_url=pinned.revision.briefing.get_absolute_url(),
+        briefing_title=pinned.revision.title,
     )
 
 

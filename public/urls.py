@@ -17,7 +17,17 @@ urlpatterns = [
     path("", public_page(views.BriefingListView.as_view(), FILTERED_LIST), name="list"),
     path("briefings/<slug:slug>/", public_page(views.BriefingDetailView.as_view()), name="detail"),
     path("sources/", public_page(views.SourceListView.as_view(), PAGED), name="source_list"),
-    path("sources/<slug:slug>/", public_page(views.SourceDetailView.as_view(), ("cite",)), name="source_detail"),
+    path(
+        "sources/<slug:slug>/", public_page(views.SourceDetailView.as_view(), ("cite", "page")), name="source_detail"
+    ),
+    path("sources/<slug:slug>/p/<int:anchor_number>/", public_page(views.source_passage), name="passage"),
+    path("sources/<slug:slug>/versions/", public_page(views.SourceVersionListView.as_view()), name="source_versions"),
+    path(
+        "sources/<slug:slug>/versions/<int:number>/",
+        public_page(views.SourceVersionView.as_view(), ("cite", "page")),
+        name="source_version",
+    ),
+    path("sources/<slug:slug>/diff/<int:old>/<int:new>/", public_page(views.source_diff), name="source_diff"),
     path("sources/<slug:slug>/feed/", public_page(feeds.SourceFeed()), name="source_feed"),
     path("sources/<slug:slug>/feed/atom/", public_page(feeds.SourceAtomFeed()), name="source_feed_atom"),
     path("tags/", public_page(views.TagListView.as_view(), PAGED), name="tag_list"),

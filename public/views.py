@@ -3,8 +3,9 @@
 Caching and conditional GET are applied to every route in ``urls.py``.
 """
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Max
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -12,7 +13,8 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from briefings import preview as preview_links
-from sources.models import Source
+from sources import versions
+from sources.models import Passage, Source, SourceVersion, VersionPassage
 
 from . import metadata, queries, search
 from .filters import BriefingFilter
@@ -100,28 +102,132 @@ class SourceListView(ListView):
         return queries.source_list()
 
 
-class SourceDetailView(DetailView):
-    """The source article, with "cited by" under each quoted passage and ``?cite=<id>`` highlighted."""
+class SourcePassagesMixin:
+    """A version's passages a page at a time, "cited by" under each, and the highlighted quote's page."""
+
+    def passages_page(self, source, version, highlight):
+        if version is None:  # a source written before versions existed: its current passages
+            rows = source.passages.current().order_by("ordinal")
+        else:
+            rows = versions.placements(version)
+        paginator = Paginator(rows, versions.PASSAGES_PER_PAGE)
+        number = self.request.GET.get("page")
+        if number is None and highlight is not None:
+            # ``?cite=`` alone lands on the page that holds the quoted passage.
+            ordinal = rows.filter(**{"passage_id" if version else "pk": highlight.passage_id}).values_list(
+                "ordinal", flat=True
+            ).first()
+            number = versions.page_of(ordinal) if ordinal else 1
+        try:
+            page = paginator.page(number or 1)
+        except InvalidPage:
+            raise Http404("No such page of this source.") from None
+        cited = queries.cited_by(source)
+        marked = None
+        for passage in page.object_list:
+            passage_id = passage.passage_id if version else passage.pk
+            passage.cited_by = cited.get(passage_id, [])
+            if highlight is not None and highlight.passage_id == passage_id:
+                passage.highlight = metadata.split_for_highlight(passage.text, highlight)
+                marked = highlight if passage.highlight else None
+        querystring = urlencode({"cite": self.request.GET["cite"]}) if "cite" in self.request.GET else ""
+        return {"passages": page.object_list, "page": page, "querystring": querystring, "highlight": marked,
+                "cited_count": len(cited)}
+
+
+class SourceDetailView(SourcePassagesMixin, DetailView):
+    """The source article as it reads now, with "cited by" under each quoted passage and ``?cite=<id>`` marked."""
 
     template_name = "public/source_detail.html"
     context_object_name = "source"
 
     def get_queryset(self):
-        return Source.objects.all()
+        # The page shows the text passage by passage; the whole text (megabytes for some) is never read.
+        return Source.objects.defer("text")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        passages = list(self.object.passages.current().order_by("ordinal"))
-        cited = queries.cited_by(self.object)
+        version = self.object.current_version()
         highlight = queries.citation_to_highlight(self.object, self.request.GET.get("cite"))
-        marked = None
-        for passage in passages:
-            passage.cited_by = cited.get(passage.pk, [])
-            if highlight is not None and highlight.passage_id == passage.pk:
-                passage.highlight = metadata.split_for_highlight(passage.text, highlight)
-                marked = highlight if passage.highlight else None
-        context.update(passages=passages, highlight=marked, cited_count=len(cited))
+        context.update(version=version, version_count=version.number if version else 0)
+        if version is None or not version.is_withheld:
+            context.update(self.passages_page(self.object, version, highlight))
         return context
+
+
+def source_passage(request, slug, anchor_number):
+    """A per-passage address: redirects to the page that holds the passage, scrolled to it.
+
+    A ``#p-N`` fragment never reaches the server, so this is how links to one passage keep landing however
+    long the source grows. A retired passage opens the latest version that still held it.
+    """
+    passage = get_object_or_404(
+        Passage.objects.select_related("source"), source__slug=slug, anchor_number=anchor_number
+    )
+    placement = (
+        VersionPassage.objects.filter(passage=passage).select_related("version").order_by("-version__number").first()
+    )
+    if placement is None:
+        return redirect(f"{passage.source.get_absolute_url()}#{passage.anchor}")
+    url = passage.source.get_absolute_url() if not passage.retired else placement.version.get_absolute_url()
+    page = versions.page_of(placement.ordinal)
+    return redirect(f"{url}{f'?page={page}' if page > 1 else ''}#{passage.anchor}")
+
+
+class SourceVersionListView(DetailView):
+    """Every kept version of a source: when it was imported, what it added, changed and retired."""
+
+    template_name = "public/source_versions.html"
+    context_object_name = "source"
+
+    def get_queryset(self):
+        return Source.objects.defer("text")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["versions"] = list(self.object.versions.defer("text").order_by("-number"))
+        return context
+
+
+class SourceVersionView(SourcePassagesMixin, DetailView):
+    """One kept version of a source, passage by passage with its stable anchors; ``?cite=<id>`` marked."""
+
+    template_name = "public/source_version.html"
+    context_object_name = "version"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            SourceVersion.objects.select_related("source").defer("text", "source__text"),
+            source__slug=self.kwargs["slug"],
+            number=self.kwargs["number"],
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        version = self.object
+        source = version.source
+        latest = source.versions.aggregate(latest=Max("number"))["latest"]
+        context.update(source=source, latest_number=latest)
+        if not version.is_withheld:
+            highlight = queries.version_citation_to_highlight(version, self.request.GET.get("cite"))
+            context.update(self.passages_page(source, version, highlight))
+            if highlight is not None:
+                context["changed_since"] = Passage.objects.filter(pk=highlight.passage_id, retired=True).exists()
+        return context
+
+
+def source_diff(request, slug, old, new):
+    """What changed between two versions of a source, word by word; withheld versions show no words."""
+    source = get_object_or_404(Source.objects.defer("text"), slug=slug)
+    before = get_object_or_404(source.versions.defer("text"), number=old)
+    after = get_object_or_404(source.versions.defer("text"), number=new)
+    withheld = before.is_withheld or after.is_withheld
+    changes = [] if withheld else [c for c in versions.diff_versions(before, after) if c.kind != "equal"]
+    return render(
+        request,
+        "public/source_diff.html",
+        {"source": source, "old": before, "new": after, "withheld": withheld, "changes": changes},
+    )
 
 
 class TagListView(ListView):

@@ -99,7 +99,7 @@ class SourceAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             if "save" in request.POST:
                 try:
-                    result = form.save_previewed()
+                    result = form.save_previewed(by=request.user)
                 except ValidationError as error:
                     form.add_error(None, error)
                 except importer.ImportFailed as failure:

@@ -1,14 +1,14 @@
 """Adding a source, or replacing a source's text, from the admin: preview first, then save.
 
-The admin reads and splits the text with the importer's own reading code
-(``importer.read_source``, the manifest's precedence for metadata) and saves
-through ``importer.write_planned``, the function ``import_sources`` uses, so a
-source added here is exactly the source the command would have made of the
-same file. Between the preview and the save the submitted bytes wait in a
-folder (``SOURCES_PENDING_DIR``) under the SHA-256 of their content, and a
-signed token records what was previewed: the bytes' hash, the slug, and the
-source's content hash at preview time. A save whose source changed meanwhile
-is refused.
+The admin previews with ``importer.preview`` and saves with
+``importer.import_text``: the importer's own reading (web pages, size limit,
+chrome-only refusal, derived title and slug) and its own write, version and
+identity guard, so a source added here is exactly the source the command would
+have made of the same file. Between the preview and the save the submitted
+bytes wait in a folder (``SOURCES_PENDING_DIR``) under the SHA-256 of their
+content, and a signed token records what was previewed: the bytes' hash, the
+slug and the source's version number. A save whose source changed meanwhile is
+refused by the importer (``expected_version``).
 """
 import hashlib
 import tempfile
@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core import signing
 
 from . import importer
-from . import text as passage_text
 from .models import Source
 from .signals import source_replacement_previewed
 
@@ -68,6 +67,10 @@ class SourceIntakeForm(forms.ModelForm):
     )
     url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Original URL")
     slug = forms.SlugField(required=False, max_length=200, help_text="Leave empty to make it from the title.")
+    confirm_replacement = forms.BooleanField(
+        required=False, label="Replace it anyway",
+        help_text="Only when the preview warns that the new text looks like another article and you are sure.",
+    )
     pending = forms.CharField(required=False, widget=forms.HiddenInput)
     pending_name = forms.CharField(required=False, widget=forms.HiddenInput)
     token = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -82,8 +85,9 @@ class SourceIntakeForm(forms.ModelForm):
         super().__init__(*args, instance=replacing, **kwargs)
         if replacing:
             del self.fields["slug"]
-        self.planned = None
-        self.diff = None
+        else:
+            del self.fields["confirm_replacement"]
+        self.planned = self.outcome = self.diff = None
 
     # Reading ----------------------------------------------------------------
 
@@ -117,53 +121,53 @@ class SourceIntakeForm(forms.ModelForm):
             return cleaned
         name, raw = self.submitted_bytes()
         overrides = {key: cleaned[key] for key in METADATA_FIELDS if cleaned.get(key) not in (None, "")}
-        slug = self.replacing.slug if self.replacing else cleaned.get("slug") or None
-        entry = importer.ManifestEntry(slug=slug, metadata=overrides, kind_overrides=[], line=None)
+        slug = None if self.replacing else cleaned.get("slug") or None
+        origin = name if name != PASTED_NAME else "pasted text"
+        self.import_arguments = {"metadata": overrides, "slug": slug, "origin": origin}
         try:
-            text, slug, metadata, passages = importer.read_source(name, raw, entry, {})
-        except passage_text.TextError as error:
-            raise forms.ValidationError(f"The {'file' if name != PASTED_NAME else 'text'} {error}.") from None
-        problems = importer.metadata_problems(metadata, slug)
-        if not slug:
-            problems.append("no address can be made from the text; give a slug")
-        if problems:
-            raise forms.ValidationError([problem[0].upper() + problem[1:] + "." for problem in problems])
-        if not self.replacing and Source.objects.filter(slug=slug).exists():
+            self.planned = importer.source_file_from_text(raw, overrides, source=self.replacing, slug=slug,
+                                                          origin=origin)
+            self.outcome = importer.preview(self.replacing, raw, **self.import_arguments)
+        except importer.ImportFailed as failure:
+            what = "file" if name != PASTED_NAME else "text"
+            raise forms.ValidationError([f"The {what} {problem.reason}." for problem in failure.problems]) from None
+        if not self.replacing and Source.objects.filter(slug=self.planned.slug).exists():
             raise forms.ValidationError(
-                f"A source at the address {slug!r} exists already; give another slug, or replace that source's text."
+                f"A source at the address {self.planned.slug!r} exists already; give another slug, or replace "
+                "that source's text."
             )
         self.raw, self.name, self.digest = raw, name, hashlib.sha256(raw).hexdigest()
-        self.planned = importer.SourceFile(
-            path=Path(name if name != PASTED_NAME else "pasted in the admin"), text=text, slug=slug,
-            metadata=metadata, passages=passages,
-        )
         if self.replacing:
-            self.diff = replacement_diff(self.replacing, passages)
+            self.diff = replacement_diff(self.replacing, self.outcome)
         return cleaned
 
     # Preview and save -------------------------------------------------------
-
-    def expected_hash(self):
-        if self.replacing:
-            return Source.objects.filter(pk=self.replacing.pk).values_list("content_hash", flat=True).first()
-        return None
 
     def preview_token(self):
         """Keep the submitted bytes and sign what the preview showed."""
         keep_pending(self.raw)
         return signing.dumps(
-            {"digest": self.digest, "slug": self.planned.slug, "expected": self.expected_hash()}, salt=TOKEN_SALT
+            {"digest": self.digest, "slug": self.planned.slug, "version": self.outcome.version_number},
+            salt=TOKEN_SALT,
         )
 
-    def save_previewed(self):
-        """Write what was previewed through the importer; raise ImportFailed (StalePreview) or ValidationError."""
+    def save_previewed(self, by):
+        """Import what was previewed, as ``by``; raise ImportFailed (StaleImport) or ValidationError."""
         try:
             previewed = signing.loads(self.cleaned_data.get("token") or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
         except signing.BadSignature:
             raise forms.ValidationError("Preview the source before saving it.") from None
         if previewed["digest"] != self.digest or previewed["slug"] != self.planned.slug:
             raise forms.ValidationError("The text or address changed since the preview; preview it again.")
-        [result] = importer.write_planned([self.planned], {self.planned.slug: previewed["expected"]})
+        confirmed = bool(self.cleaned_data.get("confirm_replacement"))
+        if self.outcome.refusal and not confirmed:
+            raise forms.ValidationError(
+                f"{self.outcome.refusal} Tick “Replace it anyway” if this is the same article."
+            )
+        result = importer.import_text(
+            self.replacing, self.raw, by=by, replace=confirmed, expected_version=previewed["version"],
+            **self.import_arguments,
+        )
         (pending_dir() / f"{self.digest}.pending").unlink(missing_ok=True)
         return result
 
@@ -173,6 +177,7 @@ class SourceIntakeForm(forms.ModelForm):
         repeated = Counter(line.strip() for line in self.planned.text.split("\n") if line.strip())
         return {
             "source_file": self.planned,
+            "outcome": self.outcome,
             "kinds": Counter(p.kind for p in passages),
             "story": [p for p in passages if p.citable],
             "boilerplate": [p for p in passages if not p.citable],
@@ -181,39 +186,18 @@ class SourceIntakeForm(forms.ModelForm):
         }
 
 
-def replacement_diff(source, new_passages):
-    """What replacing ``source``'s text with ``new_passages`` would add, change and retire, and the citations touched.
-
-    Passages are matched by their exact text, as the importer matches them; a retired passage and a new one at
-    the same position are shown as one changed passage.
-    """
-    current = list(source.passages.current().order_by("ordinal").only("pk", "ordinal", "text", "kind"))
-    pool = Counter(p.text for p in current)
-    added = []
-    for passage in new_passages:
-        if pool[passage.text] > 0:
-            pool[passage.text] -= 1
-        else:
-            added.append(passage)
-    wanted = Counter(p.text for p in new_passages)
-    retired = []
-    for passage in current:
-        if wanted[passage.text] > 0:
-            wanted[passage.text] -= 1
-        else:
-            retired.append(passage)
-    added_at = {p.ordinal: p for p in added}
-    changed = [(old, added_at[old.ordinal]) for old in retired if old.ordinal in added_at]
-    changed_new = {new.ordinal for _, new in changed}
-    changed_old = {old.pk for old, _ in changed}
+def replacement_diff(source, outcome):
+    """What replacing ``source``'s text would add, change and retire (from the importer's preview), and the
+    citations it touches (from whoever answers ``source_replacement_previewed``: the briefings app)."""
+    moving = [*outcome.retired, *(old for old, _ in outcome.changed)]
     citations = []
-    for _receiver, touched in source_replacement_previewed.send(sender=Source, source=source, retired=retired):
+    for _receiver, touched in source_replacement_previewed.send(sender=Source, source=source, retired=moving):
         citations.extend(touched or ())
     return {
-        "kept": len(new_passages) - len(added),
-        "added": [p for p in added if p.ordinal not in changed_new],
-        "changed": changed,
-        "retired": [p for p in retired if p.pk not in changed_old],
-        "retired_total": len(retired),
+        "kept": len(outcome.passages) - len(outcome.added) - len(outcome.changed),
+        "added": outcome.added,
+        "changed": outcome.changed,
+        "retired": outcome.retired,
+        "refusal": outcome.refusal,
         "citations": citations,
     }

@@ -6,6 +6,7 @@ Re-importing keeps the primary key of every passage whose text is unchanged and
 retires (never deletes) passages that vanished, so citations cannot dangle.
 """
 import datetime
+import difflib
 import re
 import tomllib
 from collections import Counter
@@ -14,12 +15,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
 from . import html as page
 from . import text as passage_text
-from .models import Passage, Source
+from .models import Passage, Source, SourceVersion, VersionPassage
 from .signals import source_text_changed
 from .slugs import MAX_BASE_LENGTH, slug_base
 
@@ -28,6 +30,7 @@ SOURCE_SUFFIXES = {".txt", ".html", ".htm"}
 METADATA_FIELDS = ("title", "publisher", "authors", "url", "published_on", "language")
 MANIFEST_KEYS = {"slug", "kinds", *METADATA_FIELDS}
 TEMPORARY_ORDINAL_OFFSET = 1_000_000
+BATCH = 2000
 
 
 def default_seed_dir():
@@ -95,6 +98,8 @@ class SourceResult:
     kinds: Counter
     new: int = 0
     retired: int = 0
+    changed: int = 0
+    version: int = 0  # the source's current version number after the import
     citations: Counter = field(default_factory=Counter)
 
     def describe(self):
@@ -102,8 +107,14 @@ class SourceResult:
         line = f"{self.action:<9} {self.slug} ({self.passages} passages: {kinds})"
         if self.action == "updated":
             line += f"; {self.new} new, {self.retired} retired"
+            if self.changed:
+                line += f", {self.changed} changed"
+            line += f"; version {self.version}"
         if self.citations:
-            line += f"; citations: {self.citations['reanchored']} re-anchored, {self.citations['orphaned']} orphaned"
+            line += (
+                f"; citations: {self.citations['reanchored']} re-anchored, {self.citations['orphaned']} orphaned, "
+                f"{self.citations['restored']} restored"
+            )
         return line
 
 
@@ -390,29 +401,73 @@ def plan(paths):
 
 
 # Writing ----------------------------------------------------------------------
+#
+# Every import that changes a source's text keeps a ``SourceVersion``. Passage rows hold words that never
+# change: a passage whose exact text is in the new version keeps its row and its anchor wherever it moved;
+# new words get a new row and the source's next anchor number; vanished ones retire and keep theirs.
+# ``VersionPassage`` rows record where each passage sits in each version.
+
+# The identity guard: a re-import keeping fewer than this share of the current passages, under a different
+# headline, is probably another article saved under the same name.
+IDENTITY_MIN_SHARED = 0.5
 
 
-def _passage_fields(split):
-    return {
-        "ordinal": split.ordinal,
-        "anchor": split.anchor,
-        "text": split.text,
-        "start": split.start,
-        "end": split.end,
-        "kind": split.kind,
-        "citable": split.citable,
-        "content_hash": split.content_hash,
-    }
+class StaleImport(ImportFailed):
+    """The source got a new version since the preview the import was confirmed from; nothing was written."""
 
 
-def _write_passages(source, split_passages, now):
-    """Bring the source's passages in line with the new split; return (new, retired list)."""
-    existing = list(source.passages.order_by("retired", "ordinal"))
+@dataclass
+class Changes:
+    """What an import would do to a source's passages (SplitPassages new, Passages retired), and its counts."""
+
+    kept: list  # (Passage, SplitPassage)
+    new: list  # SplitPassage
+    retired: list  # Passage
+    added: int = 0
+    changed: int = 0
+
+    @property
+    def retired_count(self):
+        return len(self.retired) - self.changed
+
+
+@dataclass
+class Preview:
+    """What ``import_text`` would write, computed without writing anything.
+
+    ``version_number`` is the source's current version (0 for a new source): pass it back as
+    ``expected_version`` so that an import confirmed from a stale preview is refused. ``refusal`` is the
+    identity guard's message when the import needs ``replace=True``, else "".
+    """
+
+    slug: str
+    title: str
+    passages: list  # SplitPassage, in order
+    version_number: int
+    added: list = field(default_factory=list)  # SplitPassage
+    changed: list = field(default_factory=list)  # (retired Passage, SplitPassage) pairs, side by side
+    retired: list = field(default_factory=list)  # Passage
+    unchanged: bool = False
+    refusal: str = ""
+
+
+def kind_positions(split_passages):
+    """Each passage's 1-based position among the passages of its kind, in order."""
+    seen = Counter()
+    positions = []
+    for split in split_passages:
+        seen[split.kind] += 1
+        positions.append(seen[split.kind])
+    return positions
+
+
+def _match(source, split_passages):
+    """Pair the new split with the source's passage rows by exact text; current rows first, then retired ones."""
+    existing = list(source.passages.order_by("retired", "ordinal")) if source else []
     pool = {}
     for passage in existing:
         pool.setdefault(passage.content_hash, []).append(passage)
-
-    kept, created = [], []
+    kept, new = [], []
     for split in split_passages:
         candidates = pool.get(split.content_hash)
         match = next((p for p in candidates or () if p.text == split.text), None)
@@ -420,29 +475,139 @@ def _write_passages(source, split_passages, now):
             candidates.remove(match)
             kept.append((match, split))
         else:
-            created.append(Passage(source=source, **_passage_fields(split)))
+            new.append(split)
     matched_ids = {passage.pk for passage, _ in kept}
-    vanished = [p for p in existing if not p.retired and p.pk not in matched_ids]
-    for passage in vanished:
+    retired = [p for p in existing if not p.retired and p.pk not in matched_ids]
+    changes = Changes(kept=kept, new=new, retired=retired)
+    changes.changed = len(_changed_pairs(existing, split_passages, new, retired))
+    changes.added = len(new) - changes.changed
+    return changes
+
+
+def _changed_pairs(existing, split_passages, new, retired):
+    """(retired Passage, new SplitPassage) pairs where new words took the place of old ones."""
+    old = sorted((p for p in existing if not p.retired), key=lambda p: p.ordinal)
+    new_ids, retired_ids = {id(s) for s in new}, {p.pk for p in retired}
+    matcher = difflib.SequenceMatcher(
+        None, [p.content_hash for p in old], [s.content_hash for s in split_passages], autojunk=False
+    )
+    pairs = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace":
+            gone = [p for p in old[i1:i2] if p.pk in retired_ids]
+            came = [s for s in split_passages[j1:j2] if id(s) in new_ids]
+            pairs.extend(zip(gone, came, strict=False))
+    return pairs
+
+
+def identity_problem(source, title, changes):
+    """Why a re-import looks like a different article under this source's name, or "".
+
+    Refused: sharing under half of the current passages *and* a different headline (a reworded headline
+    alone is a routine edit), or retiring every passage.
+    """
+    current = len(changes.kept) + len(changes.retired) - sum(p.retired for p, _ in changes.kept)
+    shared = sum(not p.retired for p, _ in changes.kept)
+    if not current:
+        return ""
+    retiring = len(changes.retired)
+    if shared == 0:
+        return (
+            f"would replace every passage of {source.display_title!r} (slug {source.slug!r}) with "
+            f"{title or 'untitled text'!r}: all {retiring} current passages would retire. If this really is "
+            "a new version of the same article, import it again with --replace."
+        )
+    headline_differs = " ".join(title.split()).casefold() != " ".join(source.title.split()).casefold()
+    if shared < current * IDENTITY_MIN_SHARED and headline_differs:
+        return (
+            f"looks like a different article: {title or 'an untitled text'!r} would replace "
+            f"{source.display_title!r} (slug {source.slug!r}), sharing {shared} of its {current} passages; "
+            f"{retiring} passages would retire. If it is a new version of the same article, import it again "
+            "with --replace."
+        )
+    return ""
+
+
+def _passage_fields(split, position):
+    return {
+        "ordinal": split.ordinal,
+        "text": split.text,
+        "start": split.start,
+        "end": split.end,
+        "kind": split.kind,
+        "kind_position": position,
+        "citable": split.citable,
+        "content_hash": split.content_hash,
+    }
+
+
+def _new_passage(source, split, position):
+    number = source.next_anchor
+    source.next_anchor += 1
+    return Passage(
+        source=source, anchor_number=number, anchor=Passage.anchor_for(number), **_passage_fields(split, position)
+    )
+
+
+def _write_passages(source, split_passages, changes, now):
+    """Bring the source's passage rows in line with the new split; return every row in the new order."""
+    positions = dict(zip(map(id, split_passages), kind_positions(split_passages), strict=True))
+    for passage in changes.retired:
         passage.retired = True
         passage.retired_at = now
-    Passage.objects.bulk_update(vanished, ["retired", "retired_at"])
+    Passage.objects.bulk_update(changes.retired, ["retired", "retired_at"], batch_size=BATCH)
 
-    # Ordinals and anchors are unique among current passages; move the kept ones
-    # out of the way first so that swapping two positions never collides.
-    for position, (passage, _) in enumerate(kept, start=1):
+    # Ordinals are unique among current passages: move the kept ones out of the way first, so that swapping
+    # two positions never collides. Anchors never change.
+    kept = [passage for passage, _ in changes.kept]
+    for position, passage in enumerate(kept, start=1):
         passage.ordinal = TEMPORARY_ORDINAL_OFFSET + position
-        passage.anchor = f"moving-{passage.pk}"
         passage.retired = False
-    Passage.objects.bulk_update([p for p, _ in kept], ["ordinal", "anchor", "retired"])
-    changed_fields = ["ordinal", "anchor", "start", "end", "kind", "citable", "retired_at"]
-    for passage, split in kept:
-        for name, value in _passage_fields(split).items():
+    Passage.objects.bulk_update(kept, ["ordinal", "retired"], batch_size=BATCH)
+    for passage, split in changes.kept:
+        for name, value in _passage_fields(split, positions[id(split)]).items():
             setattr(passage, name, value)
         passage.retired_at = None
-    Passage.objects.bulk_update([p for p, _ in kept], changed_fields)
-    Passage.objects.bulk_create(created)
-    return created, vanished
+    Passage.objects.bulk_update(
+        kept, ["ordinal", "start", "end", "kind", "kind_position", "citable", "retired_at"], batch_size=BATCH
+    )
+    created = {id(split): _new_passage(source, split, positions[id(split)]) for split in changes.new}
+    Passage.objects.bulk_create(created.values(), batch_size=BATCH)
+    by_split = {id(split): passage for passage, split in changes.kept} | created
+    return [by_split[id(split)] for split in split_passages]
+
+
+def _write_version(source, text, rows, changes, now, by, origin, restored_from=None):
+    number = (source.versions.aggregate(Max("number"))["number__max"] or 0) + 1
+    version = SourceVersion.objects.create(
+        source=source,
+        number=number,
+        text=text,
+        content_hash=passage_text.sha256(text),
+        imported_at=now,
+        imported_by=by,
+        origin=origin,
+        restored_from=restored_from,
+        passages_added=changes.added,
+        passages_changed=changes.changed,
+        passages_retired=changes.retired_count,
+    )
+    VersionPassage.objects.bulk_create(
+        (
+            VersionPassage(
+                version=version,
+                passage=passage,
+                ordinal=passage.ordinal,
+                start=passage.start,
+                end=passage.end,
+                kind=passage.kind,
+                kind_position=passage.kind_position,
+            )
+            for passage in rows
+        ),
+        batch_size=BATCH,
+    )
+    return version
 
 
 def _passages_differ(source, split_passages):
@@ -453,10 +618,23 @@ def _passages_differ(source, split_passages):
     return current != wanted
 
 
-def write(source_file, now):
+def write(source_file, now, *, by=None, replace=False, expected_version=None, restored_from=None):
+    """Write one checked file: create the source, or add a version when its text or split changed.
+
+    ``by`` is the user importing (None for the command). Raises ImportFailed, inside the caller's
+    transaction so nothing is kept, when the identity guard refuses (unless ``replace``) or when
+    ``expected_version`` is not the source's current version number (0: the source must not exist yet).
+    """
     kinds = Counter(p.kind for p in source_file.passages)
     content_hash = passage_text.sha256(source_file.text)
     source = Source.objects.select_for_update().filter(slug=source_file.slug).first()
+    current_number = (source.versions.aggregate(Max("number"))["number__max"] or 0) if source else 0
+    if expected_version is not None and expected_version != current_number:
+        raise StaleImport(
+            [Problem(source_file.path, f"{source_file.slug!r} has changed since the preview (it is now at version "
+                                       f"{current_number}, the preview showed version {expected_version}); "
+                                       "preview it again")]
+        )
     if source is None:
         source = Source.objects.create(
             slug=source_file.slug,
@@ -467,27 +645,42 @@ def write(source_file, now):
             updated_at=now,
             **source_file.metadata,
         )
-        Passage.objects.bulk_create(Passage(source=source, **_passage_fields(p)) for p in source_file.passages)
-        return SourceResult(source.slug, "created", len(source_file.passages), kinds)
+        changes = Changes(kept=[], new=list(source_file.passages), retired=[], added=len(source_file.passages))
+        rows = _write_passages(source, source_file.passages, changes, now)
+        _write_version(source, source_file.text, rows, changes, now, by, source_file.path.name)
+        # An update, not save(): nothing cites a source that did not exist a moment ago.
+        Source.objects.filter(pk=source.pk).update(next_anchor=source.next_anchor)
+        return SourceResult(source.slug, "created", len(source_file.passages), kinds, new=changes.added, version=1)
 
     metadata_changed = any(getattr(source, k) != v for k, v in source_file.metadata.items())
     text_changed = source.content_hash != content_hash
     passages_changed = text_changed or _passages_differ(source, source_file.passages)
     origin_changed = source.origin != source_file.path.name
     if not (metadata_changed or passages_changed or origin_changed):
-        return SourceResult(source.slug, "unchanged", len(source_file.passages), kinds)
+        return SourceResult(source.slug, "unchanged", len(source_file.passages), kinds, version=current_number)
 
+    result = SourceResult(source.slug, "updated", len(source_file.passages), kinds, version=current_number)
+    if passages_changed:
+        changes = _match(source, source_file.passages)
+        refusal = identity_problem(source, source_file.metadata.get("title", ""), changes)
+        if refusal and not replace:
+            raise ImportFailed([Problem(source_file.path, refusal)])
     for name, value in source_file.metadata.items():
         setattr(source, name, value)
     source.origin = source_file.path.name
     source.text = source_file.text
     source.content_hash = content_hash
     source.updated_at = now
-    result = SourceResult(source.slug, "updated", len(source_file.passages), kinds)
     if passages_changed:
-        created, retired = _write_passages(source, source_file.passages, now)
-        result.new, result.retired = len(created), len(retired)
-        for _receiver, outcome in source_text_changed.send(sender=Source, source=source, retired=retired):
+        rows = _write_passages(source, source_file.passages, changes, now)
+        version = _write_version(
+            source, source_file.text, rows, changes, now, by, source_file.path.name, restored_from
+        )
+        result.version = version.number
+        result.new, result.changed, result.retired = changes.added, changes.changed, changes.retired_count
+        for _receiver, outcome in source_text_changed.send(
+            sender=Source, source=source, retired=changes.retired, version=version
+        ):
             if outcome:
                 result.citations.update(outcome)
     # Saved last, so whoever renders what cites the source on post_save does it once, from its final state.
@@ -495,39 +688,160 @@ def write(source_file, now):
     return result
 
 
-class StalePreview(ImportFailed):
-    """The source changed (or appeared) after the preview was shown; nothing was written."""
+def concurrent_import_failure(source_files):
+    """The refusal when another import created one of ``source_files``' sources between our check and our write.
 
-
-def write_planned(planned, expected_hashes=None):
-    """Write planned SourceFiles in one transaction; the command and the admin both save through here.
-
-    ``expected_hashes`` maps a slug to the content hash its source had when the change was previewed
-    (None: it did not exist); if any differs now, nothing is written and StalePreview is raised.
+    PostgreSQL makes the second writer wait for the first, then refuses the duplicate slug; the whole
+    transaction rolled back, so nothing from this run was written.
     """
+    return ImportFailed([
+        Problem(
+            source_file.path,
+            f"{source_file.slug!r} was imported by another run at the same time; nothing from this run was "
+            "written. Run it again to update it.",
+        )
+        for source_file in source_files
+    ])
+
+
+def import_sources(paths=None, *, replace=False, by=None):
+    """Import article files atomically. Returns a list of SourceResult; raises ImportFailed.
+
+    ``replace`` accepts re-imports the identity guard would refuse; ``by`` is who imports (None: the command).
+    """
+    planned = plan(paths or [default_seed_dir()])
     now = timezone.now()
     try:
         with transaction.atomic():
-            for slug, expected in (expected_hashes or {}).items():
-                current = Source.objects.select_for_update().filter(slug=slug).values_list("content_hash", flat=True)
-                if next(iter(current), None) != expected:
-                    path = next(f.path for f in planned if f.slug == slug)
-                    raise StalePreview([Problem(path, f"source {slug!r} was imported or replaced by someone else "
-                                                      "after this preview; nothing was written. Preview it again.")])
-            return [write(source_file, now) for source_file in planned]
+            results, problems = [], []
+            for source_file in planned:
+                try:
+                    results.append(write(source_file, now, by=by, replace=replace))
+                except ImportFailed as failure:
+                    problems.extend(failure.problems)
+            if problems:
+                # Every refusal is reported at once; raising rolls back what the other files wrote.
+                raise ImportFailed(problems)
+            return results
     except IntegrityError:
-        # Another import created one of these sources between our check and our write (PostgreSQL
-        # makes us wait for it, then refuses the duplicate): the whole run rolled back.
-        raise ImportFailed([
-            Problem(
-                source_file.path,
-                f"{source_file.slug!r} was imported by another run at the same time; nothing from this run was "
-                "written. Run it again to update it.",
+        raise concurrent_import_failure(planned) from None
+
+
+# One import, for the admin ------------------------------------------------------
+
+
+def source_file_from_text(text, metadata=None, *, source=None, slug=None, origin="", kind_overrides=None):
+    """A checked SourceFile for text given directly (pasted, or read from an upload): what the admin imports.
+
+    ``text`` is a str or bytes, read like a file called ``origin`` (a saved ``.html`` page is reduced to its
+    main text and stated metadata; anything else is normalised text). ``metadata`` holds any of
+    METADATA_FIELDS; for a new source the rest is what the page states or derived from the text; for an
+    existing one its metadata stays unless given. Raises ImportFailed with a clear reason.
+    """
+    where = Path(origin or "pasted text")
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    entry = ManifestEntry(
+        slug=None, metadata={}, kind_overrides=[(prefix, kind, None) for prefix, kind in kind_overrides or ()],
+        line=None,
+    )
+    try:
+        normalised, derived_slug, derived, passages = read_source(where.name, raw, entry, {})
+    except passage_text.TextError as error:
+        raise ImportFailed([Problem(where, str(error))]) from None
+    if source is not None:
+        values = {name: getattr(source, name) for name in METADATA_FIELDS}
+        slug = source.slug
+    else:
+        values = derived
+        slug = slug or derived_slug
+    values.update({k: v for k, v in (metadata or {}).items() if k in METADATA_FIELDS})
+    if not slug:
+        raise ImportFailed([Problem(where, "no slug can be derived from the text; give one")])
+    problems = metadata_problems(values, slug)
+    if problems:
+        raise ImportFailed([Problem(where, reason) for reason in problems])
+    return SourceFile(path=where, text=normalised, slug=slug, metadata=values, passages=passages)
+
+
+def preview(source, text, metadata=None, *, slug=None, origin="", kind_overrides=None):
+    """What importing ``text`` into ``source`` (None: a new source) would do; nothing is written.
+
+    Raises ImportFailed when the text cannot become a source at all.
+    """
+    source_file = source_file_from_text(
+        text, metadata, source=source, slug=slug, origin=origin, kind_overrides=kind_overrides
+    )
+    return _preview(source, source_file)
+
+
+def _preview(source, source_file):
+    if source is None:
+        source = Source.objects.filter(slug=source_file.slug).first()
+    title = source_file.metadata.get("title", "")
+    if source is None:
+        return Preview(source_file.slug, title, source_file.passages, 0, added=list(source_file.passages))
+    current_number = source.versions.aggregate(Max("number"))["number__max"] or 0
+    changes = _match(source, source_file.passages)
+    existing = list(source.passages.current())
+    changed = _changed_pairs(existing, source_file.passages, changes.new, changes.retired)
+    paired_new, paired_old = {id(s) for _, s in changed}, {p.pk for p, _ in changed}
+    same = source.content_hash == passage_text.sha256(source_file.text) and not _passages_differ(
+        source, source_file.passages
+    )
+    return Preview(
+        source.slug,
+        title,
+        source_file.passages,
+        current_number,
+        added=[s for s in changes.new if id(s) not in paired_new],
+        changed=changed,
+        retired=[p for p in changes.retired if p.pk not in paired_old],
+        unchanged=same,
+        refusal="" if same else identity_problem(source, title, changes),
+    )
+
+
+def import_text(source, text, metadata=None, *, by=None, replace=False, expected_version=None, slug=None,
+                origin="", kind_overrides=None, restored_from=None):
+    """Import one text into ``source`` (None: a new source) exactly as the import command does; one transaction.
+
+    Returns a SourceResult. Raises ImportFailed (nothing written) when the text cannot become a source, when
+    the identity guard refuses and ``replace`` is False, or StaleImport when ``expected_version`` (the
+    preview's ``version_number``) is no longer the source's current version.
+    """
+    source_file = source_file_from_text(
+        text, metadata, source=source, slug=slug, origin=origin or (source.origin if source else ""),
+        kind_overrides=kind_overrides,
+    )
+    try:
+        with transaction.atomic():
+            return write(
+                source_file, timezone.now(), by=by, replace=replace, expected_version=expected_version,
+                restored_from=restored_from,
             )
-            for source_file in planned
-        ]) from None
+    except IntegrityError:
+        raise concurrent_import_failure([source_file]) from None
 
 
-def import_sources(paths=None):
-    """Import article files atomically. Returns a list of SourceResult; raises ImportFailed."""
-    return write_planned(plan(paths or [default_seed_dir()]))
+def restore_version(version, *, by=None, expected_version=None):
+    """Undo: make an earlier version's text the source's current text again, as a new version.
+
+    Its passages are split as they were in that version (kinds included), so the restored version reads the
+    same; citations re-anchor as for any import. Returns a SourceResult.
+    """
+    source = version.source
+    placements = version.placements.select_related("passage").order_by("ordinal")
+    passages = [
+        passage_text.SplitPassage(ordinal=p.ordinal, text=p.passage.text, start=p.start, end=p.end, kind=p.kind)
+        for p in placements
+    ]
+    metadata = {name: getattr(source, name) for name in METADATA_FIELDS}
+    source_file = SourceFile(
+        path=Path(version.origin or source.origin or "restored text"), text=version.text, slug=source.slug,
+        metadata=metadata, passages=passages,
+    )
+    with transaction.atomic():
+        return write(
+            source_file, timezone.now(), by=by, replace=True, expected_version=expected_version,
+            restored_from=version,
+        )

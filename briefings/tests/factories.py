@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from briefings import revisions, workflow
 from briefings.models import Briefing, Citation
-from sources.models import Passage, Source
+from sources.models import Passage, Source, SourceVersion, VersionPassage
 
 # One counter for every factory, so slugs and usernames never collide within a test.
 _numbers = itertools.count(1)
@@ -73,23 +73,40 @@ def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", k
     )
     offset = 0
     passages = []
+    of_kind = Counter()
     for ordinal, paragraph in enumerate(paragraphs, start=1):
         kind = (kinds or {}).get(ordinal, Passage.Kind.PARAGRAPH)
+        of_kind[kind] += 1
         passages.append(
             Passage(
                 source=source,
                 ordinal=ordinal,
+                anchor_number=ordinal,
                 anchor=Passage.anchor_for(ordinal),
                 text=paragraph,
                 start=offset,
                 end=offset + len(paragraph),
                 kind=kind,
+                kind_position=of_kind[kind],
                 citable=kind != Passage.Kind.BOILERPLATE,
                 content_hash=sha256(paragraph),
             )
         )
         offset += len(paragraph) + 1
     Passage.objects.bulk_create(passages)
+    Source.objects.filter(pk=source.pk).update(next_anchor=len(passages) + 1)
+    source.next_anchor = len(passages) + 1
+    version = SourceVersion.objects.create(
+        source=source, number=1, text=text, content_hash=source.content_hash, imported_at=now,
+        passages_added=len(passages),
+    )
+    VersionPassage.objects.bulk_create(
+        VersionPassage(
+            version=version, passage=p, ordinal=p.ordinal, start=p.start, end=p.end, kind=p.kind,
+            kind_position=p.kind_position,
+        )
+        for p in passages
+    )
     return source
 
 

@@ -27,7 +27,8 @@ from briefings.models import (
     Tag,
     TaggedBriefing,
 )
-from sources.models import Passage, Source
+from sources import importer
+from sources.models import Passage, Source, SourceVersion, VersionPassage
 
 from .factories import Newsroom, make_source, passage
 
@@ -35,7 +36,7 @@ from .factories import Newsroom, make_source, passage
 EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes"]
 RECORDED = [
     get_user_model(), Group, Source, Passage, Briefing, Tag, TaggedBriefing, Citation, Revision, RevisionCitation,
-    BriefingEvent, Correction,
+    BriefingEvent, Correction, SourceVersion, VersionPassage,
 ]
 
 
@@ -74,6 +75,10 @@ class BackupRestoreTests(TransactionTestCase):
         republished.body = "An edited claim.[^n1]"
         republished.save()
         workflow.record_edit(republished, newsroom.analyst)
+        # The source changes after publication: a second version, a retired passage, a withheld first version.
+        changed = source.text.replace(first.text, first.text.replace("Monday", "Tuesday"))
+        importer.import_text(source, changed, by=newsroom.editor)
+        source.versions.get(number=1).withhold("A named person is at risk.", by=newsroom.editor)
 
     def state(self):
         state = {model._meta.label: list(model.objects.order_by("pk").values()) for model in RECORDED}
@@ -84,7 +89,12 @@ class BackupRestoreTests(TransactionTestCase):
 
     def public_pages(self):
         cache.clear()
-        urls = ["/", self.published.get_absolute_url(), self.retracted.get_absolute_url(), "/corrections/", "/feed/"]
+        source = Source.objects.get()
+        urls = [
+            "/", self.published.get_absolute_url(), self.retracted.get_absolute_url(), "/corrections/", "/feed/",
+            source.get_absolute_url(), f"/sources/{source.slug}/versions/", f"/sources/{source.slug}/versions/1/",
+            f"/sources/{source.slug}/versions/2/",
+        ]
         return {url: self.client.get(url).content for url in urls}
 
     def test_restore_reproduces_every_row(self):
@@ -97,6 +107,9 @@ class BackupRestoreTests(TransactionTestCase):
         self.assertEqual(self.state(), before)
         self.assertGreater(len(before["briefings.BriefingEvent"]), 10)
         self.assertGreater(len(before["briefings.RevisionCitation"]), 5)
+        self.assertEqual(len(before["sources.SourceVersion"]), 2)
+        self.assertTrue(any(row["withheld_at"] for row in before["sources.SourceVersion"]))
+        self.assertTrue(all(row["source_version_id"] for row in before["briefings.RevisionCitation"]))
 
     def test_restored_site_shows_the_same_pages(self):
         """Readers see byte for byte the same pages, feed and corrections after a restore."""

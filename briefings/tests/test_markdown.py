@@ -3,7 +3,9 @@ from urllib.parse import unquote
 from django.test import SimpleTestCase, TestCase
 
 from briefings.markdown import footnote_labels, render_body, render_markdown, text_directive
+from briefings.models import Citation
 from briefings.quotes import context
+from sources import importer
 
 from .factories import cite, make_briefing, make_source, passage
 
@@ -124,15 +126,16 @@ class FootnoteRenderingTests(TestCase):
         self.assertIn('href="#fnref-1-2"', self.html)
 
     def test_footnote_lists_exact_quote_with_source_link(self):
-        """Each footnote shows the exact quote and links to the passage on the source page."""
+        """Each footnote shows the exact quote and links to the passage in the version of the source it quoted."""
         self.assertIn('<li id="fn-1" class="footnote">', self.html)
         self.assertIn('<q class="footnote-quote">the only winner of the Ukraine war</q>', self.html)
-        self.assertIn(f'href="/sources/kyiv-independent/?cite={self.winner.pk}#p-1"', self.html)
+        self.assertIn(f'href="/sources/kyiv-independent/versions/1/?cite={self.winner.pk}#p-1"', self.html)
+        self.assertIn("</a>, paragraph 1 <a", self.html)
         self.assertIn("Putin visits Azerbaijan", self.html)
 
     def test_footnote_offers_a_text_fragment_link(self):
         """Each footnote also offers a link that supporting browsers open with the words highlighted."""
-        self.assertIn('href="/sources/kyiv-independent/#:~:text=', self.html)
+        self.assertIn(f'href="/sources/kyiv-independent/versions/1/?cite={self.winner.pk}#:~:text=', self.html)
         self.assertIn("the%20only%20winner%20of%20the%20Ukraine%20war", self.html)
 
     def test_note_is_shown_escaped(self):
@@ -151,8 +154,33 @@ class FootnoteRenderingTests(TestCase):
         self.assertNotIn("footnotes", html)
 
     def test_orphaned_citation_says_so_and_points_at_the_source(self):
-        """A footnote whose words left the source says so instead of pointing at the wrong paragraph."""
+        """An unpinned footnote (quoted before versions were kept) whose words left the source says so."""
         self.winner.status = "orphaned"
+        self.winner.source_version = None
         html = render_body("Claim.[^winner]", [self.winner])
         self.assertIn("no longer in the current version", html)
         self.assertNotIn("#p-1", html)
+
+
+class PinnedFootnoteTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.source = make_source(PARAGRAPH, "A second paragraph with other words.", slug="pinned", title="Pinned")
+        cls.briefing = make_briefing(body="Claim.[^winner]")
+        cls.winner = cite(cls.briefing, passage(cls.source, 1), "the only winner of the Ukraine war", label="winner")
+
+    def test_footnote_says_the_source_changed_once_its_words_left_the_current_version(self):
+        """A reader is told at once that the source changed since the quote, with links to now and the diff."""
+        importer.import_text(self.source, "A second paragraph with other words.\nA new opening paragraph here.\n",
+                             replace=True)
+        self.winner.refresh_from_db()
+        citation = Citation.objects.select_related("passage__source").get(pk=self.winner.pk)
+        html = render_body(self.briefing.body, [citation])
+        self.assertIn(f'href="/sources/pinned/versions/1/?cite={self.winner.pk}#p-1"', html)
+        self.assertIn("The source changed since it was quoted", html)
+        self.assertIn('href="/sources/pinned/diff/1/2/"', html)
+
+    def test_unchanged_passage_says_nothing_changed(self):
+        """A footnote whose words are still in the current version carries no warning."""
+        html = render_body(self.briefing.body, [self.winner])
+        self.assertNotIn("changed since", html)

@@ -186,7 +186,7 @@ class RenderingOnSaveTests(TestCase):
         citation = cite(briefing, self.paragraph, "it could fill the gap", label="gas")
         html = Briefing.objects.get(pk=briefing.pk).body_html
         self.assertIn('id="fn-1"', html)
-        self.assertIn(f"/sources/gas-article/?cite={citation.pk}#p-1", html)
+        self.assertIn(f"/sources/gas-article/versions/1/?cite={citation.pk}#p-1", html)
 
     def test_deleting_a_citation_removes_its_footnote(self):
         """Removing a citation takes its footnote out of the stored HTML."""

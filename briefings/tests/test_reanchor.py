@@ -79,16 +79,19 @@ class ReanchorTests(TestCase):
         with counting_renders() as renders:
             self.import_text(edited)
         self.assertEqual(renders, {self.briefing.pk: 1, other.pk: 1})
-        self.assertIn("#p-4", Briefing.objects.get(pk=other.pk).body_html)
+        # The passage kept its anchor; the footnote still opens the version it quoted.
+        self.assertIn("/versions/1/?cite=", Briefing.objects.get(pk=other.pk).body_html)
+        self.assertIn("#p-3", Briefing.objects.get(pk=other.pk).body_html)
 
     def test_passage_moved_down_keeps_the_citation_ok(self):
-        """A paragraph that only moves keeps its citations, and the footnote link follows its new number."""
+        """A paragraph that only moves keeps its citations and its anchor, so old links still land on it."""
         edited = ORIGINAL.replace("transit deal\n", "transit deal\n\nA new first paragraph.\n")
         self.import_text(edited)
         after = self.fresh(self.freight)
         self.assertEqual((after.status, after.passage_id), (Status.OK, self.freight.passage_id))
-        self.assertEqual(after.passage.anchor, "p-4")
-        self.assertIn(f"?cite={after.pk}#p-4", Briefing.objects.get(pk=self.briefing.pk).body_html)
+        self.assertEqual((after.passage.anchor, after.passage.ordinal), ("p-3", 4))
+        self.assertEqual(after.passage.place_label, "paragraph 3")
+        self.assertIn(f"?cite={after.pk}#p-3", Briefing.objects.get(pk=self.briefing.pk).body_html)
 
     def test_typography_change_is_reanchored(self):
         """Words whose only change is typography (a dash, curly quotes) are still followed."""
@@ -142,9 +145,9 @@ class ReanchorTests(TestCase):
         self.assertEqual(self.fresh(self.signed).status, Status.OK)
 
     def test_orphaned_footnote_is_marked_in_the_html(self):
-        """Readers of the stored HTML see that an orphaned quote is gone from the source."""
+        """Readers of the stored HTML see at once that the source changed since the orphaned quote."""
         self.import_text(ORIGINAL.replace("on Monday", "on Tuesday"))
-        self.assertIn("no longer in the current version", Briefing.objects.get(pk=self.briefing.pk).body_html)
+        self.assertIn("The source changed since it was quoted", Briefing.objects.get(pk=self.briefing.pk).body_html)
 
     def test_context_decides_between_several_places(self):
         """When the words now occur twice, the place with the same surroundings is chosen."""

@@ -239,41 +239,50 @@ class PublishedRevisionReimportTests(TestCase):
     def published(self):
         return fresh(self.briefing).published_revision
 
-    def test_paragraph_moved_down_updates_the_footnote_link(self):
-        """A paragraph inserted above the quote moves the published footnote's link to the new number."""
-        self.assertIn("#p-2", self.published().body_html)
+    def test_paragraph_moved_down_keeps_the_footnote_link(self):
+        """A paragraph inserted above the quote changes nothing readers follow: the anchor is the passage's own."""
+        row = self.published().citations.get()
+        link = f"/sources/transit-deal/versions/1/?cite={row.pk}#p-2"
+        self.assertIn(link, self.published().body_html)
         self.import_text(REIMPORTED.replace("transit deal\n", "transit deal\n\nA new first paragraph.\n"))
         revision = self.published()
-        self.assertIn("#p-3", revision.body_html)
-        self.assertNotIn("#p-2", revision.body_html)
-        row = revision.citations.get()
-        self.assertEqual((row.passage.ordinal, row.status), (3, Citation.Status.OK))
+        self.assertIn(link, revision.body_html)
+        self.assertNotIn("changed since it was quoted", revision.body_html)
 
-    def test_rewritten_paragraph_reanchors_published_citation(self):
-        """Words that moved within a rewritten paragraph are followed by the published revision too."""
+    def test_rewritten_paragraph_leaves_the_published_citation_pinned(self):
+        """Words that moved within a rewritten paragraph: readers keep the version they were quoted from."""
+        before = self.published().citations.get()
         self.import_text(REIMPORTED.replace(
             "Officials in Baku signed a transit agreement on Monday after months of talks.",
             "After months of talks, officials in Baku signed a transit agreement on Monday.",
         ))
-        row = self.published().citations.select_related("passage").get()
-        self.assertEqual(row.status, Citation.Status.REANCHORED)
-        self.assertFalse(row.passage.retired)
-        self.assertEqual(row.passage.text[row.start:row.end], "signed a transit agreement")
+        row = self.published().citations.select_related("passage", "source_version").get()
+        self.assertEqual((row.passage_id, row.start, row.source_version.number), (before.passage_id, before.start, 1))
+        self.assertEqual(self.briefing.citations.get().status, Citation.Status.REANCHORED)
+        html = self.published().body_html
+        self.assertIn("The source changed since it was quoted", html)
+        self.assertIn('href="/sources/transit-deal/diff/1/2/"', html)
 
-    def test_removed_words_orphan_published_citation_but_keep_it(self):
-        """Words gone from the source orphan the published citation; its quote and text stay as published."""
+    def test_removed_words_keep_the_published_quote_and_its_version(self):
+        """Words gone from the source: the published footnote keeps its quote and still opens them."""
         body = self.published().body
         self.import_text(REIMPORTED.replace("signed a transit agreement", "agreed a transit framework"))
         revision = self.published()
         row = revision.citations.get()
-        self.assertEqual((row.status, row.quote), (Citation.Status.ORPHANED, "signed a transit agreement"))
+        self.assertEqual(row.quote, "signed a transit agreement")
         self.assertEqual(revision.body, body)
+        self.assertIn(f"/sources/transit-deal/versions/1/?cite={row.pk}#p-2", revision.body_html)
 
-    def test_footnote_links_keep_the_working_copys_citation_id(self):
-        """Rendered again, the published footnote still links with the id the public site maps."""
-        citation = self.briefing.citations.get()
+    def test_footnote_links_carry_the_published_revisions_own_citation_id(self):
+        """Published footnotes link with the revision's citation, which a later edit or revert never recreates."""
+        row = self.published().citations.get()
+        working = self.briefing.citations.get()
+        working.delete()
+        working.pk = None
+        working.save()  # as a revert or an edit would: a new working-copy row
+        self.assertNotEqual(row.pk, working.pk)
         self.import_text(REIMPORTED.replace("transit deal\n", "transit deal\n\nA new first paragraph.\n"))
-        self.assertIn(f"?cite={citation.pk}#p-3", self.published().body_html)
+        self.assertIn(f"?cite={row.pk}#p-2", self.published().body_html)
 
     def test_earlier_revisions_are_not_touched(self):
         """Only the revision readers see follows the source; history stays as it was."""

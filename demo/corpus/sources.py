@@ -91,6 +91,7 @@ def write_sources(plan, as_of, words, summary, progress):
             passage = Passage(
                 source=source,
                 ordinal=piece.ordinal,
+                anchor_number=piece.ordinal,
                 anchor=piece.anchor,
                 text=piece.text,
                 start=piece.start,

@@ -94,7 +94,8 @@ def rank_passages(text, queryset=None):
     """Matching source passages, best first, with ``search_rank`` and ``search_snippet``: see ``Results``."""
     queryset = searchable_passages() if queryset is None else queryset
     queryset = queryset.select_related("source").only(
-        "id", "anchor", "ordinal", "text", "source__slug", "source__title", "source__opening"
+        "id", "anchor", "anchor_number", "ordinal", "kind", "kind_position", "text", "source__slug", "source__title",
+        "source__opening",
     )
     return _rank(queryset, PASSAGES, text)
 

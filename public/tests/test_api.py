@@ -81,7 +81,7 @@ class BriefingApiTests(PublicSiteTestCase):
         first = data["citations"][0]
         self.assertEqual(first["quote"], "signed a transit agreement")
         self.assertEqual(first["source"]["slug"], self.source.slug)
-        self.assertEqual(first["passage"]["url"], f"http://testserver/sources/{self.source.slug}/#p-1")
+        self.assertEqual(first["passage"]["url"], f"http://testserver/sources/{self.source.slug}/p/1/")
         self.assertEqual([c["note"] for c in data["corrections"]], ["The date was wrong."])
         self.assertEqual(data["annotations_url"], f"http://testserver/api/briefings/{self.briefing.slug}/annotations/")
 

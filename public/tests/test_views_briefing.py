@@ -41,10 +41,11 @@ class BriefingPageTests(PublicSiteTestCase):
         self.assertContains(response, '<a href="/tags/energy/">Energy</a>', html=True)
 
     def test_footnotes_link_to_the_highlighted_words_and_a_text_fragment(self):
-        """Each footnote leads to the exact words in the source."""
+        """Each footnote leads to the exact words in the version of the source that was quoted."""
         response = self.client.get(self.briefing.get_absolute_url())
-        self.assertContains(response, f'href="/sources/{self.source.slug}/?cite={self.citation.pk}#p-1"')
-        self.assertContains(response, f'href="/sources/{self.source.slug}/#:~:text=')
+        pinned = self.briefing.published_revision.citations.get(label=self.citation.label)
+        self.assertContains(response, f'href="/sources/{self.source.slug}/versions/1/?cite={pinned.pk}#p-1"')
+        self.assertContains(response, f'href="/sources/{self.source.slug}/versions/1/?cite={pinned.pk}#:~:text=')
         self.assertContains(response, 'id="fn-1"')
         self.assertContains(response, 'href="#fn-2"')
 

@@ -264,7 +264,7 @@ class SourceIntakeTests(TestCase):
         seed.write_text(seed.read_text() + "A paragraph added by the command.\n")
         import_sources([folder.path])
         response = self.save(response, url, pasted=self.source.text + "A paragraph added in the admin.\n")
-        self.assertContains(response, "after this preview; nothing was written")
+        self.assertContains(response, "has changed since the preview")
         self.source.refresh_from_db()
         self.assertIn("A paragraph added by the command.", self.source.text)
         self.assertNotIn("A paragraph added in the admin.", self.source.text)

@@ -11,10 +11,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", help="Files or folders (default: the seeds folder).")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Accept re-imports that look like a different article under a source's name (under half of "
+            "its passages kept and a different headline, or every passage retired).",
+        )
 
-    def handle(self, *args, paths, **options):
+    def handle(self, *args, paths, replace=False, **options):
         try:
-            results = import_sources(paths or [default_seed_dir()])
+            # Imported by the command: versions record no user.
+            results = import_sources(paths or [default_seed_dir()], replace=replace, by=None)
         except ImportFailed as failure:
             for problem in failure.problems:
                 self.stderr.write(f"error: {problem}")
@@ -26,10 +33,11 @@ class Command(BaseCommand):
         actions = {action: sum(r.action == action for r in results) for action in ("created", "updated", "unchanged")}
         reanchored = sum(r.citations["reanchored"] for r in results)
         orphaned = sum(r.citations["orphaned"] for r in results)
+        restored = sum(r.citations["restored"] for r in results)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(results)} source(s): {actions['created']} created, {actions['updated']} updated, "
                 f"{actions['unchanged']} unchanged; {sum(r.passages for r in results)} passages; "
-                f"citations: {reanchored} re-anchored, {orphaned} orphaned"
+                f"citations: {reanchored} re-anchored, {orphaned} orphaned, {restored} restored"
             )
         )

@@ -37,8 +37,8 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("briefings", "0012_search_entries"),
-        ("sources", "0003_source_opening"),
+        ("briefings", "0015_rerender_published_footnotes"),
+        ("sources", "0006_stable_anchor_constraints"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]
