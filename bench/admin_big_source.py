@@ -25,32 +25,27 @@ SLUG = "benchmark-twenty-megabyte-source"
 
 
 def build_source(megabytes, passages):
-    from django.utils import timezone
+    """The big source, imported once through ``import_sources`` like any article file."""
+    import tempfile
 
-    from sources import text as passage_text
-    from sources.models import Passage, Source
+    from sources.importer import import_sources
+    from sources.models import Source
 
     source = Source.objects.filter(slug=SLUG).only("pk").first()
     if source:
         return source
-    line = ("The corridor carries freight between Baku and the Russian border, officials said on Tuesday. " * 40)
+    sentence = "The corridor carries freight between Baku and the Russian border, officials said on Tuesday. "
     per_passage = max(1, megabytes * 1_000_000 // passages)
-    lines = [f"{number} {line[:per_passage]}".strip() for number in range(passages)]
-    body = "\n".join(lines) + "\n"
-    now = timezone.now()
-    source = Source.objects.create(
-        slug=SLUG, title="A twenty-megabyte source", text=body, content_hash=passage_text.sha256(body),
-        imported_at=now, updated_at=now, origin="big.txt",
+    body = "".join(
+        f"Passage {number}: {(sentence * (per_passage // len(sentence) + 1))[:per_passage]}".rstrip() + "\n"
+        for number in range(passages)
     )
-    rows, offset = [], 0
-    for ordinal, content in enumerate(lines, start=1):
-        rows.append(Passage(
-            source=source, ordinal=ordinal, anchor=f"p-{ordinal}", text=content, start=offset,
-            end=offset + len(content), kind="paragraph", content_hash=passage_text.sha256(content),
-        ))
-        offset += len(content) + 1
-    Passage.objects.bulk_create(rows, batch_size=2000)
-    return source
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.txt"
+        path.write_text("A Twenty Megabyte Source\n" + body)
+        (Path(folder) / "sources.toml").write_text(f'[sources."big.txt"]\nslug = "{SLUG}"\n')
+        import_sources([folder])
+    return Source.objects.only("pk").get(slug=SLUG)
 
 
 def main():
@@ -76,7 +71,8 @@ def main():
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     source = build_source(args.megabytes, args.passages)
-    print(f"database: {connection.vendor}; source ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(f"database: {connection.vendor}; source ready in {time.perf_counter() - started:.1f} s", file=sys.stderr,
+          flush=True)
     admin, _ = get_user_model().objects.get_or_create(
         username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
     )
@@ -91,7 +87,7 @@ def main():
         ("source change page", f"/admin/sources/source/{source.pk}/change/"),
     ]
     print(f"| page ({connection.vendor}) | median | queries | response |")
-    print("| --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- |", flush=True)
     for name, url in pages:
         times = []
         for _ in range(args.repeat):
@@ -102,7 +98,8 @@ def main():
                 times.append(time.perf_counter() - start)
             assert response.status_code == 200, (url, response.status_code)
         size = len(response.content)
-        print(f"| {name} | {statistics.median(times) * 1000:.0f} ms | {len(queries)} | {size / 1000:.0f} kB |")
+        print(f"| {name} | {statistics.median(times) * 1000:.0f} ms | {len(queries)} | {size / 1000:.0f} kB |",
+              flush=True)
 
 
 if __name__ == "__main__":
