@@ -31,7 +31,7 @@ METADATA_FIELDS = ("title", "publisher", "authors", "url", "published_on", "lang
 
 
 def pending_dir():
-    folder = Path(getattr(settings, "SOURCES_PENDING_DIR", "") or Path(tempfile.gettempdir()) / "briefings-intake")
+    folder = Path(settings.SOURCES_PENDING_DIR or Path(tempfile.gettempdir()) / "briefings-intake")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
