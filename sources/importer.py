@@ -688,12 +688,17 @@ def write(source_file, now, *, by=None, replace=False, expected_version=None, re
     return result
 
 
-def concurrent_import_failure(source_files):
+def concurrent_import_failure(source_files, existing):
     """The refusal when another import created one of ``source_files``' sources between our check and our write.
 
     PostgreSQL makes the second writer wait for the first, then refuses the duplicate slug; the whole
-    transaction rolled back, so nothing from this run was written.
+    transaction rolled back, so nothing from this run was written. ``existing`` are the slugs that existed
+    before the write; when no new one appeared meanwhile the error was something else, and is raised as is.
     """
+    now = set(Source.objects.filter(slug__in=[f.slug for f in source_files]).values_list("slug", flat=True))
+    appeared = now - set(existing)
+    if not appeared:
+        raise
     return ImportFailed([
         Problem(
             source_file.path,
@@ -701,6 +706,7 @@ def concurrent_import_failure(source_files):
             "written. Run it again to update it.",
         )
         for source_file in source_files
+        if source_file.slug in appeared
     ])
 
 
@@ -710,6 +716,7 @@ def import_sources(paths=None, *, replace=False, by=None):
     ``replace`` accepts re-imports the identity guard would refuse; ``by`` is who imports (None: the command).
     """
     planned = plan(paths or [default_seed_dir()])
+    existing = set(Source.objects.filter(slug__in=[f.slug for f in planned]).values_list("slug", flat=True))
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -724,7 +731,7 @@ def import_sources(paths=None, *, replace=False, by=None):
                 raise ImportFailed(problems)
             return results
     except IntegrityError:
-        raise concurrent_import_failure(planned) from None
+        raise concurrent_import_failure(planned, existing) from None
 
 
 # One import, for the admin ------------------------------------------------------
@@ -813,6 +820,7 @@ def import_text(source, text, metadata=None, *, by=None, replace=False, expected
         text, metadata, source=source, slug=slug, origin=origin or (source.origin if source else ""),
         kind_overrides=kind_overrides,
     )
+    existing = set(Source.objects.filter(slug=source_file.slug).values_list("slug", flat=True))
     try:
         with transaction.atomic():
             return write(
@@ -820,7 +828,7 @@ def import_text(source, text, metadata=None, *, by=None, replace=False, expected
                 restored_from=restored_from,
             )
     except IntegrityError:
-        raise concurrent_import_failure([source_file]) from None
+        raise concurrent_import_failure([source_file], existing) from None
 
 
 def restore_version(version, *, by=None, expected_version=None):
