@@ -262,7 +262,9 @@ class Footnotes:
     def _item(self, number, citation):
         passage = citation.passage
         source = passage.source
-        place = self.places.get((citation.source_version_id, citation.passage_id))
+        # Rendering also takes stand-ins for citations (the benchmark corpus, migrations): read what they have.
+        key = (getattr(citation, "source_version_id", None), getattr(citation, "passage_id", None))
+        place = self.places.get(key)
         if place is not None:
             # Pinned: the footnote opens the words as quoted, whatever happened to the source since.
             where = format_html(

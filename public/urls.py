@@ -20,7 +20,8 @@ urlpatterns = [
     path(
         "sources/<slug:slug>/", public_page(views.SourceDetailView.as_view(), ("cite", "page")), name="source_detail"
     ),
-    path("sources/<slug:slug>/p/<int:anchor_number>/", public_page(views.source_passage), name="passage"),
+    # A redirect, never cached: it costs two queries and its target is cached.
+    path("sources/<slug:slug>/p/<int:anchor_number>/", views.source_passage, name="passage"),
     path("sources/<slug:slug>/versions/", public_page(views.SourceVersionListView.as_view()), name="source_versions"),
     path(
         "sources/<slug:slug>/versions/<int:number>/",

@@ -155,6 +155,7 @@ class SourceDetailView(SourcePassagesMixin, DetailView):
         return context
 
 
+@require_GET
 def source_passage(request, slug, anchor_number):
     """A per-passage address: redirects to the page that holds the passage, scrolled to it.
 

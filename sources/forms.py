@@ -120,7 +120,10 @@ class SourceIntakeForm(forms.ModelForm):
         if self.errors:
             return cleaned
         name, raw = self.submitted_bytes()
-        overrides = {key: cleaned[key] for key in METADATA_FIELDS if cleaned.get(key) not in (None, "")}
+        # A replacement passes only the fields the editor changed, so the identity guard still compares the
+        # new text's own headline with the source's title.
+        given = [key for key in METADATA_FIELDS if not self.replacing or key in self.changed_data]
+        overrides = {key: cleaned[key] for key in given if cleaned.get(key) not in (None, "")}
         slug = None if self.replacing else cleaned.get("slug") or None
         origin = name if name != PASTED_NAME else "pasted text"
         self.import_arguments = {"metadata": overrides, "slug": slug, "origin": origin}

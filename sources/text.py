@@ -20,6 +20,8 @@ KINDS = tuple(Kind.values)
 HEADING_MAX_WORDS = 12
 HEADING_MAX_CHARS = 200
 CLOSING_PUNCTUATION = tuple(".!?:;…\"”’')]")
+# Mastheads and section names ("The Kyiv Independent", "Caucasus Report") are this short; headlines longer.
+MASTHEAD_MAX_WORDS = 3
 # Chrome is short: a line longer than this is story text whatever words it starts with.
 CHROME_MAX_WORDS = 40
 CHROME_MAX_CHARS = 400
@@ -283,9 +285,10 @@ def is_boilerplate(line):
 def _headline(found, repeated):
     """The index of the page's headline among ``[content, offset, kind]`` lines, or None when it has none.
 
-    The headline is a heading above the first paragraph: the one printed twice if any; else the longest
-    of those followed at once by a byline, a date, a caption or story text (a masthead or a section name
-    is followed by more headings or a menu); else the longest.
+    The headline is a heading above the first paragraph: the one printed twice if any; else the first of
+    at least four words that is not followed by a short heading (a site's tagline is followed by its section
+    names; mastheads and section names are short); else the first followed at once by a byline, a date, a
+    caption or story text; else the first.
     """
     lead = []
     for index, (_, _, kind) in enumerate(found):
@@ -299,16 +302,22 @@ def _headline(found, repeated):
     if printed_twice:
         return printed_twice[0]
 
-    def introduces_story(index):
-        if index + 1 >= len(found):
-            return False
-        content, _, kind = found[index + 1]
-        return kind in (Kind.CAPTION, Kind.PARAGRAPH) or is_byline(content) or is_date_line(content) \
-            or DATELINE.match(content) is not None
+    def next_line(index):
+        return found[index + 1] if index + 1 < len(found) else None
 
-    introducing = [index for index in lead if introduces_story(index)] or lead
-    # The longest by words; of equals, the later one (nearer the story).
-    return max(introducing, key=lambda index: (len(found[index][0].split()), index))
+    def short_heading(line):
+        return line is not None and line[2] == Kind.HEADING and len(line[0].split()) <= MASTHEAD_MAX_WORDS
+
+    def introduces_story(line):
+        return line is not None and (
+            line[2] in (Kind.CAPTION, Kind.PARAGRAPH)
+            or is_byline(line[0]) or is_date_line(line[0]) or DATELINE.match(line[0]) is not None
+        )
+
+    for index in lead:
+        if len(found[index][0].split()) > MASTHEAD_MAX_WORDS and not short_heading(next_line(index)):
+            return index
+    return next((index for index in lead if introduces_story(next_line(index))), lead[0])
 
 
 def headline(passages):

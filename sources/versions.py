@@ -39,7 +39,7 @@ def pinned_places(citations):
 
     Two queries whatever the number of citations: one for the places, one for the latest version numbers.
     """
-    keys = {(c.source_version_id, c.passage_id) for c in citations if c.source_version_id}
+    keys = {(c.source_version_id, c.passage_id) for c in citations if getattr(c, "source_version_id", None)}
     if not keys:
         return {}
     rows = (

@@ -46,6 +46,26 @@ class ReanchorTests(TestCase):
     def fresh(self, citation):
         return Citation.objects.select_related("passage", "previous_passage").get(pk=citation.pk)
 
+    def test_citations_are_pinned_to_the_version_they_quote(self):
+        """A citation records the version it was verified against; a moved one follows to the new version, an
+        orphan stays on the version that holds its words."""
+        self.assertEqual(self.signed.source_version.number, 1)
+        self.import_text(ORIGINAL.replace(
+            "Officials in Baku signed a transit agreement on Monday after months of talks.",
+            "After months of talks, officials in Baku signed a transit agreement on Monday.",
+        ).replace("rail freight", "road freight"))
+        self.assertEqual(self.fresh(self.signed).source_version.number, 2)
+        self.assertEqual(self.fresh(self.freight).source_version.number, 1)
+        self.assertEqual(self.fresh(self.critics).source_version.number, 1)
+
+    def test_import_summary_counts_restored_citations(self):
+        """Re-importing the right text again says how many citations it restored."""
+        self.import_text(ORIGINAL.replace("on Monday", "on Tuesday"))
+        [result] = self.import_text(ORIGINAL)
+        self.assertEqual(result.citations["restored"], 1)
+        self.assertIn("1 restored", result.describe())
+        self.assertEqual(self.fresh(self.signed).source_version.number, 3)
+
     def test_unchanged_source_leaves_citations_ok(self):
         """Re-importing an unchanged article changes nothing for its citations."""
         self.import_text(ORIGINAL + "\nA new closing paragraph about the weather.\n")

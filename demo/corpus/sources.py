@@ -5,6 +5,7 @@ import random
 from dataclasses import dataclass
 
 from sources import text as passage_text
+from sources.importer import kind_positions
 from sources.models import Passage, Source
 from sources.slugs import slug_base, unique_slug
 
@@ -36,6 +37,7 @@ class CorpusPassage:
     anchor: str
     text: str
     retired: bool = False
+    place_label: str = ""
 
 
 class CitablePassages:
@@ -87,7 +89,8 @@ def write_sources(plan, as_of, words, summary, progress):
         )
         link = SourceLink(source.get_absolute_url(), source.display_title)
         batch_sources.append(source)
-        for piece in passage_text.split(text):
+        pieces = passage_text.split(text)
+        for piece, position in zip(pieces, kind_positions(pieces), strict=True):
             passage = Passage(
                 source=source,
                 ordinal=piece.ordinal,
@@ -97,6 +100,7 @@ def write_sources(plan, as_of, words, summary, progress):
                 start=piece.start,
                 end=piece.end,
                 kind=piece.kind,
+                kind_position=position,
                 citable=piece.citable,
                 content_hash=piece.content_hash,
             )
@@ -107,7 +111,10 @@ def write_sources(plan, as_of, words, summary, progress):
             Source.objects.bulk_create(batch_sources, batch_size=BATCH)
             Passage.objects.bulk_create(batch_passages, batch_size=BATCH)
             citable.extend(
-                CorpusPassage(passage.pk, source_index, link, passage.ordinal, passage.anchor, passage.text)
+                CorpusPassage(
+                    passage.pk, source_index, link, passage.ordinal, passage.anchor, passage.text,
+                    place_label=passage.place_label,
+                )
                 for passage, source_index, link in batch_citable
             )
             summary.passages += len(batch_passages)

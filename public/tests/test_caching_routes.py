@@ -10,7 +10,7 @@ from .base import PublicSiteTestCase
 QUOTE = "signed a transit agreement"
 TRACKING = ("utm_source", "fbclid", "gclid", "msclkid", "foo")
 # Routes that are not cached pages: robots.txt is static, a preview is for whoever holds its link.
-NOT_CACHED = {"robots_txt", "preview"}
+NOT_CACHED = {"robots_txt", "preview", "passage"}
 
 
 class RouteParameterTests(PublicSiteTestCase):
@@ -32,7 +32,10 @@ class RouteParameterTests(PublicSiteTestCase):
             "list": (reverse("public:list"), "q=transit"),
             "detail": (reverse("public:detail", args=[briefing]), ""),
             "source_list": (reverse("public:source_list"), "page=1"),
-            "source_detail": (reverse("public:source_detail", args=[source]), f"cite={self.citation.pk}"),
+            "source_detail": (reverse("public:source_detail", args=[source]), f"cite={self.citation.pk}&page=1"),
+            "source_versions": (reverse("public:source_versions", args=[source]), ""),
+            "source_version": (reverse("public:source_version", args=[source, 1]), "cite=1&page=1"),
+            "source_diff": (reverse("public:source_diff", args=[source, 1, 1]), ""),
             "source_feed": (reverse("public:source_feed", args=[source]), ""),
             "source_feed_atom": (reverse("public:source_feed_atom", args=[source]), ""),
             "tag_list": (reverse("public:tag_list"), "page=1"),

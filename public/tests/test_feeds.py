@@ -62,7 +62,7 @@ class BriefingFeedTests(PublicSiteTestCase):
                 self.assertEqual(sorted(tag.term for tag in entry.tags), ["Azerbaijan", "Energy"])
                 content = entry.content[0].value
                 self.assertIn("<strong>signed</strong>", content)
-                self.assertIn(f'href="http://testserver/sources/{self.source.slug}/?cite=', content)
+                self.assertIn(f'href="http://testserver/sources/{self.source.slug}/versions/1/?cite=', content)
                 self.assertIn(f'href="http://testserver{self.briefing.get_absolute_url()}#fn-1"', content)
                 self.assertNotIn('href="/', content)
                 self.assertEqual(entry.summary, "The deal ends months of talks.")

@@ -293,3 +293,14 @@ class CopiedPageTests(SimpleTestCase):
         passages = text.split("x" * 300_000 + "\n")
         self.assertEqual(passages[0].kind, "paragraph")
         self.assertIsNone(text.headline(passages))
+
+    def test_headline_with_a_standfirst_beats_the_masthead_and_tagline(self):
+        """A headline followed by its standfirst is the title, not the site's tagline or the standfirst."""
+        passages = text.split(
+            "TASS\nExclusive news and analysis for professionals\nWorld\nPutin, Aliyev hold talks in Baku\n"
+            "The Russian leader arrived on a two-day state visit\nThe two leaders discussed trade and transport.\n"
+        )
+        self.assertEqual(text.headline(passages).text, "Putin, Aliyev hold talks in Baku")
+        self.assertEqual(
+            [p.kind for p in passages], ["boilerplate", "boilerplate", "boilerplate", "heading", "heading", "paragraph"]
+        )

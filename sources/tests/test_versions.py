@@ -175,6 +175,11 @@ class IdentityGuardTests(TestCase):
         self.assertEqual(self.source.versions.count(), 1)
         self.assertEqual(Source.objects.get(pk=self.source.pk).title, "Transit talks end in Baku")
 
+    def test_a_replacement_given_no_title_is_judged_by_its_own_headline(self):
+        """Replacing a text without naming a title still compares the headline the new text shows."""
+        with self.assertRaisesMessage(ImportFailed, "Election results announced in Tbilisi"):
+            importer.import_text(self.source, self.other)
+
     def test_replace_accepts_it(self):
         """With replace (the command's --replace) the new text becomes version 2."""
         result = importer.import_text(self.source, self.other, {"title": "Election results"}, replace=True)
