@@ -282,13 +282,13 @@ def is_boilerplate(line):
     )
 
 
-def _headline(found, repeated):
+def _headline(found):
     """The index of the page's headline among ``[content, offset, kind]`` lines, or None when it has none.
 
-    The headline is a heading above the first paragraph: the one printed twice if any; else the first of
-    at least four words that is not followed by a short heading (a site's tagline is followed by its section
-    names; mastheads and section names are short); else the first followed at once by a byline, a date, a
-    caption or story text; else the first.
+    The headline is a heading above the first paragraph: the first of at least four words that is not
+    followed by a short heading (a site's tagline is followed by its section names; mastheads and section
+    names are short); else the first followed at once by a byline, a date, a caption or story text; else
+    the first.
     """
     lead = []
     for index, (_, _, kind) in enumerate(found):
@@ -298,10 +298,6 @@ def _headline(found, repeated):
             lead.append(index)
     if not lead:
         return None
-    printed_twice = [index for index in lead if repeated[found[index][0]] > 1]
-    if printed_twice:
-        return printed_twice[0]
-
     def next_line(index):
         return found[index + 1] if index + 1 < len(found) else None
 
@@ -387,7 +383,7 @@ def split(text, kind_overrides=None):
         first_copy[content] = len(found)
         found.append([content, offset, kind])
 
-    headline = _headline(found, repeated)
+    headline = _headline(found)
     if headline is not None and any(kind == Kind.PARAGRAPH for _, _, kind in found):
         # Above the headline a copied page has only its masthead and section names.
         for line in found[:headline]:
