@@ -198,6 +198,12 @@ class SourceIntakeTests(TestCase):
         self.assertEqual((source.title, source.authors, source.publisher, source.language),
                          ("Baku talks", "Jane Doe", "Caucasus Wire Ltd", "en"))
 
+    def test_add_page_offers_upload_and_paste(self):
+        """An analyst opening "Add source" finds the upload, the paste box and the metadata fields."""
+        response = self.client.get("/admin/sources/source/add/")
+        for name in ("upload", "pasted", "title", "publisher", "authors", "url", "published_on", "language", "slug"):
+            self.assertContains(response, f'name="{name}"')
+
     def test_save_without_a_preview_is_refused(self):
         """Nothing is written unless the preview was shown first."""
         response = self.client.post("/admin/sources/source/add/", {"save": "1", "pasted": self.page})
@@ -241,6 +247,7 @@ class SourceIntakeTests(TestCase):
         """An editor sees passages added, changed and retired, then saves; the retired ones are kept."""
         self.client.force_login(self.editor)
         url = f"/admin/sources/source/{self.source.pk}/replace/"
+        self.assertContains(self.client.get(url), "Replace the text of")
         lines = self.source.text.strip().split("\n")
         new_text = "\n".join([lines[0] + " Updated.", *lines[1:-1]]) + "\n"
         response = self.preview(url, pasted=new_text)
