@@ -4,7 +4,8 @@ from django.contrib.admin import actions as admin_actions
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -340,7 +341,9 @@ class CitedPassageAdmin(PassageAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(citation_total=Count("citations"))
+        # A subquery, not a join with GROUP BY, so counting a list of 60,000 passages stays a plain count.
+        cited = Citation.objects.filter(passage=OuterRef("pk")).order_by().values("passage").annotate(n=Count("pk"))
+        return super().get_queryset(request).annotate(citation_total=Coalesce(Subquery(cited.values("n")), 0))
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

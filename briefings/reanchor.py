@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from rapidfuzz import fuzz
 
@@ -269,3 +270,18 @@ def refresh_on_source_saved(sender, instance, created, **kwargs):
     """A source's title and passages show in footnotes, so citing briefings are rendered again when it is saved."""
     if not created:
         refresh_briefings_citing(instance)
+
+
+def citations_of_retiring_passages(sender, source, retired=(), **kwargs):
+    """Receiver of ``sources.signals.source_replacement_previewed``: the citations a replacement would move."""
+    citations = Citation.objects.filter(passage__in=retired).select_related("briefing").order_by(
+        "briefing__title", "label"
+    )
+    return [
+        {
+            "label": f"[^{citation.label}] in “{citation.briefing.title}”",
+            "url": reverse("admin:briefings_briefing_change", args=[citation.briefing_id]),
+            "status": citation.briefing.get_status_display(),
+        }
+        for citation in citations
+    ]

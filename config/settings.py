@@ -213,6 +213,10 @@ PUBLIC_PAGE_MAX_CACHED_BYTES = int(os.environ.get("PUBLIC_PAGE_MAX_CACHED_BYTES"
 PUBLIC_STATE_MEMO_SECONDS = float(os.environ.get("PUBLIC_STATE_MEMO_SECONDS", "1"))
 # "auto" picks PostgreSQL full-text search or SQLite FTS5; "plain" forces the simple fallback.
 SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "auto")
+# The largest article file or admin upload accepted, in bytes (a 20 MB article is far beyond a real one).
+SOURCES_MAX_FILE_BYTES = int(os.environ.get("SOURCES_MAX_FILE_BYTES", str(32 * 1024 * 1024)))
+# Where an upload waits between the admin's preview and its save (empty: a folder in the system's temp dir).
+SOURCES_PENDING_DIR = os.environ.get("SOURCES_PENDING_DIR", "")
 # Scheme and host used for links in notification emails, e.g. https://briefings.example.org
 SITE_URL = os.environ.get("BRIEFINGS_SITE_URL", "http://localhost:8000").rstrip("/")
 # How long a shared preview link works, in seconds (it also dies when the briefing changes).

@@ -25,18 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import html as page
 from . import text as passage_text
 from .models import Passage, Source, SourceVersion, VersionPassage
 from .signals import source_text_changed
-from .slugs import slug_base
+from .slugs import MAX_BASE_LENGTH, slug_base
 
 MANIFEST_NAME = "sources.toml"
-SOURCE_SUFFIXES = {".txt"}
+SOURCE_SUFFIXES = {".txt", ".html", ".htm"}
 METADATA_FIELDS = ("title", "publisher", "authors", "url", "published_on", "language")
 MANIFEST_KEYS = {"slug", "kinds", *METADATA_FIELDS}
 TEMPORARY_ORDINAL_OFFSET = 1_000_000
@@ -45,6 +46,23 @@ BATCH = 2000
 
 def default_seed_dir():
     return Path(settings.BASE_DIR) / "seeds"
+
+
+def max_file_bytes():
+    """The largest article file (or upload) accepted, from the SOURCES_MAX_FILE_BYTES setting."""
+    return settings.SOURCES_MAX_FILE_BYTES
+
+
+def describe_size(size):
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
+
+
+def too_large(size):
+    """The refusal for a file of ``size`` bytes, or "" when it is within the limit."""
+    limit = max_file_bytes()
+    if size <= limit:
+        return ""
+    return f"is {describe_size(size)}, over the limit of {describe_size(limit)} (SOURCES_MAX_FILE_BYTES)"
 
 
 @dataclass
@@ -123,11 +141,18 @@ def collect_files(paths):
     for path in paths:
         path = Path(path)
         if not path.exists():
-            problems.append(Problem(path, "no such file or folder"))
+            problems.append(Problem(path, _missing(path)))
         elif path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in SOURCE_SUFFIXES)
-            if not found:
-                problems.append(Problem(path, "folder holds no .txt article files"))
+            found = []
+            for entry in sorted(path.iterdir()):
+                if entry.suffix.lower() not in SOURCE_SUFFIXES:
+                    continue
+                if entry.is_file():
+                    found.append(entry)
+                elif entry.is_symlink() and not entry.exists():
+                    problems.append(Problem(entry, _missing(entry)))
+            if not found and not problems:
+                problems.append(Problem(path, "folder holds no .txt or .html article files"))
             files.extend(found)
         elif path.name == MANIFEST_NAME:
             problems.append(Problem(path, "is a manifest, not an article; pass its folder instead"))
@@ -137,6 +162,20 @@ def collect_files(paths):
     for path in files:
         unique.setdefault(path.resolve(), path)
     return list(unique.values()), problems
+
+
+def _missing(path):
+    """Why ``path`` cannot be opened: a symbolic link loop, a link to nothing, or nothing there at all."""
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            return "is a symbolic link loop (the link leads back to itself)"
+        except OSError as error:
+            if getattr(error, "errno", None) == 40:  # ELOOP
+                return "is a symbolic link loop (the link leads back to itself)"
+        return f"is a symbolic link to {path.readlink()}, which does not exist"
+    return "no such file or folder"
 
 
 def _line_of(manifest_text, needle, after_line=1):
@@ -223,27 +262,94 @@ def read_manifest(path):
     return entries, problems
 
 
-def derive_metadata(split_passages):
-    """Title and slug from the text itself, for files the manifest does not know."""
-    heading = next((p.text for p in split_passages if p.kind == passage_text.Kind.HEADING), None)
-    title = heading or ""
-    basis = heading or split_passages[0].text
-    slug = slug_base(" ".join(basis.split()[:10]))
+def bounded(value, limit):
+    """``value`` cut at a word boundary to at most ``limit`` characters, with an ellipsis when cut."""
+    if len(value) <= limit:
+        return value
+    cut = value[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
+
+
+def field_limit(name):
+    return Source._meta.get_field(name).max_length
+
+
+def derive_metadata(split_passages, text=""):
+    """Title and slug from the text itself, for files the manifest does not name.
+
+    The title is the page's headline (a heading above the story, see ``text.headline``), never a
+    masthead or a section name, and never longer than the title field; without a headline it is
+    empty and the slug comes from the opening words, or from the text's hash when those have no
+    letters that can be written in ASCII.
+    """
+    heading = passage_text.headline(split_passages)
+    title = bounded(heading.text, field_limit("title")) if heading else ""
+    citable = [p for p in split_passages if p.citable] or split_passages
+    basis = title or citable[0].text
+    slug = slug_base(" ".join(basis[: MAX_BASE_LENGTH * 4].split()[:10]))
+    if not slug and text:
+        slug = f"source-{passage_text.sha256(text)[:10]}"
     return title, slug
 
 
-def read_source_file(path, manifest_entry, known_slugs_by_origin):
-    """Read, normalise and split one file. Raises passage_text.TextError."""
-    text = passage_text.normalise(path.read_bytes())
+def metadata_problems(metadata, slug):
+    """What in the metadata cannot be stored: a value longer than its field, a slug longer than an address may be."""
+    problems = []
+    for name, value in metadata.items():
+        limit = field_limit(name) if isinstance(value, str) else None
+        if limit and len(value) > limit:
+            problems.append(f"{name} is {len(value):,} characters long; at most {limit} fit")
+    if slug and len(slug) > field_limit("slug"):
+        problems.append(f"slug is {len(slug):,} characters long; at most {field_limit('slug')} fit")
+    return problems
+
+
+def read_source(name, raw, manifest_entry, known_slugs_by_origin):
+    """Read, normalise and split one article given as bytes. Raises passage_text.TextError.
+
+    ``name`` is the file name (it decides between text and a saved web page and is how a
+    re-import finds its source). Metadata comes from the manifest entry, else from what a web
+    page states, else from the text (the headline as title); nothing is invented.
+    """
+    refusal = too_large(len(raw))
+    if refusal:
+        raise passage_text.TextError(refusal)
+    stated = {}
+    if page.is_html(name):
+        text, stated = page.read_page(raw)
+    else:
+        text = passage_text.normalise(raw)
     overrides = [(prefix, kind) for prefix, kind, _ in manifest_entry.kind_overrides] if manifest_entry else []
     passages = passage_text.split(text, overrides)
-    derived_title, derived_slug = derive_metadata(passages)
+    if not any(p.citable for p in passages):
+        raise passage_text.TextError(
+            "holds no article text: every line is site chrome (menus, share bars, bylines, notices)"
+        )
+    derived_title, derived_slug = derive_metadata(passages, text)
     metadata = {"title": derived_title, "publisher": "", "authors": "", "url": "", "published_on": None,
                 "language": ""}
-    slug = known_slugs_by_origin.get(path.name) or derived_slug
+    for key, value in stated.items():
+        # What the page states wins over what is derived; an overlong statement is cut, not refused.
+        metadata[key] = bounded(value, field_limit(key)) if key in ("title", "publisher", "authors") else value
+    if len(metadata["url"]) > field_limit("url"):
+        metadata["url"] = ""
+    if stated.get("title"):
+        derived_slug = slug_base(" ".join(metadata["title"].split()[:10])) or derived_slug
+    slug = known_slugs_by_origin.get(name) or derived_slug
     if manifest_entry:
         metadata.update(manifest_entry.metadata)
         slug = manifest_entry.slug or slug
+    return text, slug, metadata, passages
+
+
+def read_source_file(path, manifest_entry, known_slugs_by_origin):
+    """Read, normalise and split one file. Raises passage_text.TextError (or OSError)."""
+    refusal = too_large(path.stat().st_size)
+    if refusal:
+        raise passage_text.TextError(refusal)
+    text, slug, metadata, passages = read_source(path.name, path.read_bytes(), manifest_entry, known_slugs_by_origin)
     return SourceFile(path=path, text=text, slug=slug, metadata=metadata, passages=passages)
 
 
@@ -273,6 +379,11 @@ def plan(paths):
             continue
         if not source_file.slug:
             problems.append(Problem(path, "no slug can be derived from the text; give one in the manifest"))
+            continue
+        stored = metadata_problems(source_file.metadata, source_file.slug)
+        if stored:
+            problems.extend(Problem(manifest_path or path, f"[{path.name}] {reason}", entry and entry.line)
+                            for reason in stored)
             continue
         if entry:
             for prefix, kind, line in entry.kind_overrides:
@@ -617,24 +728,50 @@ def write(source_file, now, *, by=None, replace=False, expected_version=None, re
     return result
 
 
+def concurrent_import_failure(source_files, existing):
+    """The refusal when another import created one of ``source_files``' sources between our check and our write.
+
+    PostgreSQL makes the second writer wait for the first, then refuses the duplicate slug; the whole
+    transaction rolled back, so nothing from this run was written. ``existing`` are the slugs that existed
+    before the write; when no new one appeared meanwhile the error was something else, and is raised as is.
+    """
+    now = set(Source.objects.filter(slug__in=[f.slug for f in source_files]).values_list("slug", flat=True))
+    appeared = now - set(existing)
+    if not appeared:
+        raise
+    return ImportFailed([
+        Problem(
+            source_file.path,
+            f"{source_file.slug!r} was imported by another run at the same time; nothing from this run was "
+            "written. Run it again to update it.",
+        )
+        for source_file in source_files
+        if source_file.slug in appeared
+    ])
+
+
 def import_sources(paths=None, *, replace=False, by=None):
     """Import article files atomically. Returns a list of SourceResult; raises ImportFailed.
 
     ``replace`` accepts re-imports the identity guard would refuse; ``by`` is who imports (None: the command).
     """
     planned = plan(paths or [default_seed_dir()])
+    existing = set(Source.objects.filter(slug__in=[f.slug for f in planned]).values_list("slug", flat=True))
     now = timezone.now()
-    with transaction.atomic():
-        results, problems = [], []
-        for source_file in planned:
-            try:
-                results.append(write(source_file, now, by=by, replace=replace))
-            except ImportFailed as failure:
-                problems.extend(failure.problems)
-        if problems:
-            # Every refusal is reported at once; raising rolls back what the other files wrote.
-            raise ImportFailed(problems)
-        return results
+    try:
+        with transaction.atomic():
+            results, problems = [], []
+            for source_file in planned:
+                try:
+                    results.append(write(source_file, now, by=by, replace=replace))
+                except ImportFailed as failure:
+                    problems.extend(failure.problems)
+            if problems:
+                # Every refusal is reported at once; raising rolls back what the other files wrote.
+                raise ImportFailed(problems)
+            return results
+    except IntegrityError:
+        raise concurrent_import_failure(planned, existing) from None
 
 
 # One import, for the admin ------------------------------------------------------
@@ -643,29 +780,35 @@ def import_sources(paths=None, *, replace=False, by=None):
 def source_file_from_text(text, metadata=None, *, source=None, slug=None, origin="", kind_overrides=None):
     """A checked SourceFile for text given directly (pasted, or read from an upload): what the admin imports.
 
-    ``text`` is a str or bytes and is normalised like a file's. ``metadata`` holds any of METADATA_FIELDS;
-    for a new source the title and slug are derived from the text when not given; for an existing one its
-    metadata stays unless given. Raises ImportFailed with a clear reason.
+    ``text`` is a str or bytes, read like a file called ``origin`` (a saved ``.html`` page is reduced to its
+    main text and stated metadata; anything else is normalised text). ``metadata`` holds any of
+    METADATA_FIELDS; for a new source the rest is what the page states or derived from the text; for an
+    existing one its metadata stays unless given. Raises ImportFailed with a clear reason.
     """
     where = Path(origin or "pasted text")
     raw = text.encode("utf-8") if isinstance(text, str) else text
+    entry = ManifestEntry(
+        slug=None, metadata={}, kind_overrides=[(prefix, kind, None) for prefix, kind in kind_overrides or ()],
+        line=None,
+    )
     try:
-        normalised = passage_text.normalise(raw)
+        normalised, derived_slug, derived, passages = read_source(where.name, raw, entry, {})
     except passage_text.TextError as error:
         raise ImportFailed([Problem(where, str(error))]) from None
-    passages = passage_text.split(normalised, kind_overrides)
-    derived_title, derived_slug = derive_metadata(passages)
     if source is not None:
         values = {name: getattr(source, name) for name in METADATA_FIELDS}
         slug = source.slug
     else:
-        values = {"title": derived_title, "publisher": "", "authors": "", "url": "", "published_on": None,
-                  "language": ""}
+        values = derived
         slug = slug or derived_slug
     values.update({k: v for k, v in (metadata or {}).items() if k in METADATA_FIELDS})
     if not slug:
         raise ImportFailed([Problem(where, "no slug can be derived from the text; give one")])
-    headline = derived_title if source is not None and "title" not in (metadata or {}) else None
+    problems = metadata_problems(values, slug)
+    if problems:
+        raise ImportFailed([Problem(where, reason) for reason in problems])
+    # A replacement given no title is judged by the identity guard on the headline its own text shows.
+    headline = derived["title"] if source is not None and "title" not in (metadata or {}) else None
     return SourceFile(path=where, text=normalised, slug=slug, metadata=values, passages=passages, headline=headline)
 
 
@@ -719,11 +862,15 @@ def import_text(source, text, metadata=None, *, by=None, replace=False, expected
         text, metadata, source=source, slug=slug, origin=origin or (source.origin if source else ""),
         kind_overrides=kind_overrides,
     )
-    with transaction.atomic():
-        return write(
-            source_file, timezone.now(), by=by, replace=replace, expected_version=expected_version,
-            restored_from=restored_from,
-        )
+    existing = set(Source.objects.filter(slug=source_file.slug).values_list("slug", flat=True))
+    try:
+        with transaction.atomic():
+            return write(
+                source_file, timezone.now(), by=by, replace=replace, expected_version=expected_version,
+                restored_from=restored_from,
+            )
+    except IntegrityError:
+        raise concurrent_import_failure([source_file], existing) from None
 
 
 def restore_version(version, *, by=None, expected_version=None):

@@ -8,3 +8,10 @@ from django.dispatch import Signal
 # after sending it, so post_save receivers see the passages and whatever the
 # receivers of this signal moved.
 source_text_changed = Signal()
+
+# Sent when the admin previews a replacement of a source's text, before anything
+# is written. Arguments: ``source``, ``retired`` (the current passages the new
+# text would retire). Receivers return a list of what cites those passages, each
+# a dict with ``label`` (e.g. "[^2] in “Baku’s balancing act”"), ``url`` (an
+# admin address) and ``status`` (e.g. "published"); the preview lists them.
+source_replacement_previewed = Signal()

@@ -322,6 +322,20 @@ class PassageAdminTests(AdminTestCase):
         self.assertContains(response, f'<a href="{change_url(briefing)}">Transit deal signed</a> [^signed]')
 
 
+class SourceReplacementPreviewTests(AdminTestCase):
+    def test_preview_lists_the_citations_a_replacement_would_move(self):
+        """Before replacing a source's text, an editor sees which briefings cite the passages that would change."""
+        briefing = make_briefing(body="Signed.[^signed]", title="Transit deal signed")
+        cite(briefing, self.signed, "signed a transit agreement", label="signed")
+        lines = self.source.text.strip().split("\n")
+        new_text = "\n".join([lines[0].replace("signed", "agreed"), *lines[1:]]) + "\n"
+        url = reverse("admin:sources_source_replace", args=[self.source.pk])
+        response = self.client.post(url, {"preview": "1", "pasted": new_text, "title": self.source.title})
+        self.assertContains(response, "Citations into retired or changed passages (1)")
+        self.assertContains(response, f'<a href="{change_url(briefing)}">[^signed] in “Transit deal signed”</a>')
+        self.assertEqual(Source.objects.get(pk=self.source.pk).text, self.source.text)
+
+
 class TagAdminTests(AdminTestCase):
     def test_merge_tags(self):
         """Merging tags from the list moves their briefings to the tag kept."""

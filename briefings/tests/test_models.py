@@ -30,8 +30,9 @@ class BriefingSlugTests(TestCase):
         self.assertEqual(make_briefing(title="Gas", slug="energy-notes").slug, "energy-notes")
 
     def test_title_without_latin_letters_still_gets_a_slug(self):
-        """A title that slugifies to nothing still yields a usable slug."""
-        self.assertEqual(make_briefing(title="Москва и Баку").slug, "briefing")
+        """A title that slugifies to nothing still yields a usable slug; a Cyrillic one is transliterated."""
+        self.assertEqual(make_briefing(title="北京会谈").slug, "briefing")
+        self.assertEqual(make_briefing(title="Москва и Баку").slug, "moskva-i-baku")
 
 
 class CitationVerificationTests(TestCase):

@@ -7,6 +7,8 @@ from django.conf import settings
 
 SEED_DIR = Path(settings.BASE_DIR) / "seeds"
 SEED_FILES = sorted(SEED_DIR.glob("*.txt"))
+# Pages as a browser copies them (site chrome and all), in the styles of several publishers.
+COPIED_PAGES = Path(__file__).parent / "pages"
 
 
 class TemporaryFolder:

@@ -1,11 +1,17 @@
+import datetime
+import os
 import shutil
+import threading
+from unittest import skipUnless
 
-from django.test import TestCase
+from django.db import connection
+from django.db.models.signals import pre_save
+from django.test import TestCase, TransactionTestCase, override_settings
 
 from sources.importer import ImportFailed, import_sources
 from sources.models import Passage, Source
 
-from .factories import SEED_DIR, SEED_FILES, TemporaryFolder
+from .factories import COPIED_PAGES, SEED_DIR, SEED_FILES, TemporaryFolder
 
 KYIV = "000_07de88ce6cc2ac74.txt"
 KYIV_SLUG = "putin-visits-azerbaijan-kyiv-independent"
@@ -203,3 +209,218 @@ class BadInputTests(TestCase):
         self.folder.write("empty.txt", "")
         failure = self.assert_refused([self.folder.path], "bad.txt", "empty.txt")
         self.assertEqual(len(failure.problems), 2)
+
+
+class CopiedPageImportTests(TestCase):
+    def test_copied_page_is_titled_by_its_headline(self):
+        """A page saved with its masthead imports under its headline, not the site's name."""
+        folder = TemporaryFolder(self)
+        shutil.copy(COPIED_PAGES / "azernews.txt", folder.path / "article.txt")
+        [result] = import_sources([folder.path])
+        source = Source.objects.get()
+        self.assertEqual(source.title, "Azerbaijan, Russia discuss North-South transit corridor")
+        self.assertEqual(source.slug, "azerbaijan-russia-discuss-north-south-transit-corridor")
+        self.assertEqual(source.passages.filter(text="AZERNEWS").get().kind, "boilerplate")
+
+    def test_file_without_a_headline_gets_no_invented_title(self):
+        """A copy that starts with its story has no title; the address comes from its first words."""
+        folder = TemporaryFolder(self)
+        folder.write("copy.txt", "Baku and Moscow signed a deal on Tuesday, officials said.\nSubhead\nMore text.\n")
+        import_sources([folder.path])
+        source = Source.objects.get()
+        self.assertEqual((source.title, source.slug), ("", "baku-and-moscow-signed-a-deal-on-tuesday-officials-said"))
+
+
+class EdgeCaseTests(TestCase):
+    """Odd files end in a listed problem or a bounded value, never in a database error."""
+
+    def setUp(self):
+        self.folder = TemporaryFolder(self)
+
+    def test_two_megabyte_line_imports_with_a_bounded_slug(self):
+        """A 2 MB line without punctuation is a paragraph; the source gets no 2 MB title and an address that fits."""
+        self.folder.write("long.txt", ("word" * 8 + " ") * 60_000 + "\n")
+        [result] = import_sources([self.folder.path])
+        source = Source.objects.get()
+        self.assertEqual(source.title, "")
+        self.assertLessEqual(len(source.slug), 200)
+        self.assertEqual(source.passages.get().kind, "paragraph")
+
+    def test_overlong_title_in_a_page_is_cut(self):
+        """A page whose title runs to thousands of characters gets a title cut to the field, ending in an ellipsis."""
+        title = "Baku " * 1000
+        body = ARTICLE_HTML[ARTICLE_HTML.index("<p>") :]
+        self.folder.write(
+            "page.html",
+            f'<html><head><meta property="og:title" content="{title}"></head>'
+            f"<body><article>{body}</article></body></html>",
+        )
+        import_sources([self.folder.path])
+        source = Source.objects.get()
+        self.assertLessEqual(len(source.title), 300)
+        self.assertTrue(source.title.endswith("…"))
+
+    def test_overlong_manifest_value_is_a_listed_problem(self):
+        """A manifest title longer than the field is reported with its file; nothing is written."""
+        self.folder.write("good.txt", "A Good Headline\nA sentence that is fine.\n")
+        self.folder.write("sources.toml", f'[sources."good.txt"]\ntitle = "{"x" * 400}"\n')
+        with self.assertRaisesMessage(ImportFailed, "title is 400 characters long; at most 300 fit"):
+            import_sources([self.folder.path])
+        self.assertFalse(Source.objects.exists())
+
+    def test_cyrillic_headline_gets_an_ascii_slug(self):
+        """A Russian article imports under a transliterated address instead of being refused."""
+        self.folder.write("ru.txt", "Путин прибыл в Баку\nПрезидент России прибыл в Азербайджан с визитом.\n")
+        import_sources([self.folder.path])
+        self.assertEqual(Source.objects.get().slug, "putin-pribyl-v-baku")
+
+    def test_azerbaijani_headline_gets_an_ascii_slug(self):
+        """Azerbaijani letters become their Latin equivalents in the address."""
+        self.folder.write("az.txt", "Əliyev Şuşada çıxış etdi\nPrezident bu gün Şuşada çıxış edib.\n")
+        import_sources([self.folder.path])
+        self.assertEqual(Source.objects.get().slug, "eliyev-susada-cixis-etdi")
+
+    def test_headline_in_another_script_gets_an_address_from_the_text(self):
+        """A headline no romanisation covers still imports, under an address made from the text's fingerprint."""
+        self.folder.write("zh.txt", "北京会谈\n双方讨论了运输走廊。\n")
+        import_sources([self.folder.path])
+        self.assertRegex(Source.objects.get().slug, r"^source-[0-9a-f]{10}$")
+
+    def test_symlink_loop_is_named_as_such(self):
+        """An operator learns that a link leads back to itself, not that the file is missing."""
+        loop = self.folder.path / "loop.txt"
+        os.symlink(loop, loop)
+        with self.assertRaisesMessage(ImportFailed, "symbolic link loop"):
+            import_sources([loop])
+        with self.assertRaisesMessage(ImportFailed, "symbolic link loop"):
+            import_sources([self.folder.path])
+
+    def test_broken_symlink_names_its_target(self):
+        """A link to a deleted file says where it pointed."""
+        link = self.folder.path / "gone.txt"
+        os.symlink(self.folder.path / "deleted.txt", link)
+        with self.assertRaisesMessage(ImportFailed, "deleted.txt, which does not exist"):
+            import_sources([link])
+
+    @override_settings(SOURCES_MAX_FILE_BYTES=1000)
+    def test_file_over_the_size_limit_is_refused(self):
+        """A file larger than SOURCES_MAX_FILE_BYTES is refused with its size and the limit; nothing is written."""
+        self.folder.write("big.txt", "A sentence of the article.\n" * 100)
+        with self.assertRaisesMessage(ImportFailed, "is 2,700 bytes, over the limit of 1,000 bytes"):
+            import_sources([self.folder.path])
+        self.assertFalse(Source.objects.exists())
+
+    def test_file_of_only_site_chrome_is_refused(self):
+        """A copy that caught only the site's menus and share bar is refused, not imported as an empty source."""
+        self.folder.write("chrome.txt", "Home | Politics | Economy\nShare\nSubscribe\n© 2024 Some News\n")
+        with self.assertRaisesMessage(ImportFailed, "holds no article text"):
+            import_sources([self.folder.path])
+
+
+ARTICLE_HTML = (
+    "<h1>Azerbaijan, Russia discuss transit corridor</h1>"
+    "<p>Azerbaijan and Russia have discussed expanding freight traffic along the North-South corridor, "
+    "the ministry said on Tuesday.</p>"
+    "<p>The sides reviewed the progress of work on the Azerbaijani section of the route and the timetable "
+    "for the reconstruction of the border crossing.</p>"
+)
+PAGE = f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<title>Azerbaijan, Russia discuss transit corridor | Azernews</title>
+<meta property="og:site_name" content="Azernews">
+<meta name="author" content="Aygun Hasanova">
+<meta property="article:published_time" content="2024-03-12T14:05:00+04:00">
+<link rel="canonical" href="https://www.azernews.az/business/123456.html">
+</head><body>
+<header><nav><a href="/">Home</a> | <a href="/politics">Politics</a></nav></header>
+<main><article>{ARTICLE_HTML}</article></main>
+<footer><p>© 2024 Azernews. All rights reserved.</p></footer>
+</body></html>"""
+
+
+class WebPageImportTests(TestCase):
+    def setUp(self):
+        self.folder = TemporaryFolder(self)
+
+    def test_saved_page_imports_its_main_text_and_stated_metadata(self):
+        """A saved .html page becomes its article with the title, author, site, date, URL and language it states."""
+        self.folder.write("page.html", PAGE)
+        [result] = import_sources([self.folder.path])
+        source = Source.objects.get()
+        self.assertEqual(
+            (source.title, source.authors, source.publisher, source.published_on, source.url, source.language),
+            ("Azerbaijan, Russia discuss transit corridor", "Aygun Hasanova", "Azernews", datetime.date(2024, 3, 12),
+             "https://www.azernews.az/business/123456.html", "en"),
+        )
+        self.assertEqual(source.slug, "azerbaijan-russia-discuss-transit-corridor")
+        self.assertEqual(list(source.passages.values_list("kind", flat=True)), ["heading", "paragraph", "paragraph"])
+        self.assertNotIn("Home", source.text)
+        self.assertNotIn("<", source.text)
+
+    def test_page_states_nothing_and_nothing_is_invented(self):
+        """A bare page gets no author, site name, date or language that it does not state."""
+        self.folder.write("bare.html", f"<html><head><link rel='canonical' href='https://example.org/a'></head>"
+                                       f"<body><article>{ARTICLE_HTML[ARTICLE_HTML.index('<p>'):]}</article></body></html>")
+        import_sources([self.folder.path])
+        source = Source.objects.get()
+        self.assertEqual((source.authors, source.publisher, source.published_on, source.language), ("", "", None, ""))
+        self.assertEqual(source.url, "https://example.org/a")
+
+    def test_manifest_overrides_what_the_page_states(self):
+        """The manifest has the last word on metadata, for web pages as for text files."""
+        self.folder.write("page.html", PAGE)
+        self.folder.write("sources.toml", '[sources."page.html"]\nslug = "corridor"\npublisher = "AzerNews"\n')
+        import_sources([self.folder.path])
+        source = Source.objects.get()
+        self.assertEqual((source.slug, source.publisher, source.authors), ("corridor", "AzerNews", "Aygun Hasanova"))
+
+    def test_reimporting_the_same_page_changes_nothing(self):
+        """Importing a saved page twice leaves the source as it was."""
+        self.folder.write("page.html", PAGE)
+        import_sources([self.folder.path])
+        [result] = import_sources([self.folder.path])
+        self.assertEqual(result.action, "unchanged")
+
+    def test_page_without_main_text_is_refused(self):
+        """A saved page that holds only navigation is a clear error, and nothing is written."""
+        self.folder.write("empty.html", "<html><head><title>Azernews</title></head><body><nav></nav></body></html>")
+        with self.assertRaisesMessage(ImportFailed, "empty.html: is a web page with no main text"):
+            import_sources([self.folder.path])
+        self.assertFalse(Source.objects.exists())
+
+
+@skipUnless(connection.vendor == "postgresql", "PostgreSQL makes the second writer wait on the unique slug")
+class ConcurrentImportTests(TransactionTestCase):
+    def test_two_imports_of_the_same_new_file_end_in_one_source_and_a_clear_message(self):
+        """Two people importing the same new article at once get one source and, for the other, a message."""
+        folder = TemporaryFolder(self)
+        folder.write("new.txt", "A Brand New Headline\nThe first sentence of the story.\n")
+        # Both imports reach the write only after both have checked that the source does not exist yet.
+        both_planned = threading.Barrier(2, timeout=20)
+
+        def wait_for_the_other(sender, instance, **kwargs):
+            if instance.pk is None:
+                both_planned.wait()
+
+        pre_save.connect(wait_for_the_other, sender=Source, weak=False)
+        self.addCleanup(pre_save.disconnect, wait_for_the_other, sender=Source)
+        outcomes = []
+
+        def run():
+            try:
+                outcomes.append(import_sources([folder.path])[0].action)
+            except ImportFailed as failure:
+                outcomes.append(str(failure))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        self.assertEqual(len(outcomes), 2)
+        self.assertIn("created", outcomes)
+        [message] = [outcome for outcome in outcomes if outcome != "created"]
+        self.assertIn("was imported by another run at the same time; nothing from this run was written", message)
+        self.assertEqual(Source.objects.filter(slug="a-brand-new-headline").count(), 1)

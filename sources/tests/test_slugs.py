@@ -22,3 +22,19 @@ class SlugTests(SimpleTestCase):
         """A second article with the same title gets the next free number, not another's address."""
         self.assertEqual(unique_slug("deal", set()), "deal")
         self.assertEqual(unique_slug("deal", {"deal", "deal-2"}), "deal-3")
+
+    def test_cyrillic_is_transliterated(self):
+        """A Russian or Ukrainian headline gets a readable ASCII address instead of none."""
+        self.assertEqual(slug_base("Путин прибыл в Баку"), "putin-pribyl-v-baku")
+        self.assertEqual(slug_base("Щедрість і ґанок"), "shchedrist-i-ganok")
+
+    def test_azerbaijani_letters_are_transliterated(self):
+        """Azerbaijani letters without an ASCII form (ə, ı) become their usual Latin letters, not gaps."""
+        self.assertEqual(
+            slug_base("Əliyev Şuşada çıxış etdi: Ağdam, Gəncə, Üçüncü"), "eliyev-susada-cixis-etdi-agdam-gence-ucuncu"
+        )
+        self.assertEqual(slug_base("İLHAM ƏLİYEV"), "ilham-eliyev")
+
+    def test_script_without_romanisation_falls_back(self):
+        """Text in a script with no romanisation here gets the fallback, not an empty address."""
+        self.assertEqual(slug_base("北京会谈", fallback="source"), "source")

@@ -5,7 +5,7 @@ from django.test import SimpleTestCase
 from sources import text
 from sources.importer import read_manifest
 
-from .factories import SEED_DIR, SEED_FILES
+from .factories import COPIED_PAGES, SEED_DIR, SEED_FILES
 
 # What a careful reader finds in each seed: passages per kind.
 EXPECTED_KINDS = {
@@ -90,11 +90,11 @@ class SplitTests(SimpleTestCase):
                 gap + passage.text for gap, passage in zip(remainder, passages, strict=False)
             ) + remainder[-1]
             self.assertEqual(rebuilt, normalised, path.name)
-            # Outside the passages there is only whitespace and the second copy of a caption.
-            captions = {p.text for p in passages if p.kind == "caption"}
+            # Outside the passages there is only whitespace and the second copy of a line printed twice.
+            kept = {p.text for p in passages}
             for gap in remainder:
                 for line in gap.split("\n"):
-                    self.assertTrue(not line.strip() or line.strip() in captions, repr(line))
+                    self.assertTrue(not line.strip() or line.strip() in kept, repr(line))
 
     def test_duplicated_caption_becomes_one_caption(self):
         """A photo caption printed twice is one citable caption, at its first copy."""
@@ -138,3 +138,169 @@ class SplitTests(SimpleTestCase):
         """Only short lines are taken for headings."""
         line = "This line has many words but the writer forgot to end it with any punctuation at all"
         self.assertEqual(text.split(line)[0].kind, "paragraph")
+
+
+# Pages copied from a browser in the styles of several publishers: (headline, passages per kind).
+COPIED_PAGE_KINDS = {
+    "azernews.txt": (
+        "Azerbaijan, Russia discuss North-South transit corridor",
+        {"boilerplate": 18, "caption": 1, "heading": 1, "paragraph": 5},
+    ),
+    "eurasianet.txt": (
+        "Azerbaijan and Armenia agree on first stretch of border",
+        {"boilerplate": 14, "caption": 1, "heading": 2, "paragraph": 6},
+    ),
+    "jam_news.txt": (
+        "Baku bans imports of Russian fruit after inspection",
+        {"boilerplate": 13, "heading": 1, "paragraph": 4},
+    ),
+    "kyiv_independent.txt": (
+        "Why Azerbaijan matters to the Kremlin’s southern strategy",
+        {"boilerplate": 19, "heading": 2, "paragraph": 4},
+    ),
+    "reuters.txt": (
+        "Azerbaijan's SOCAR signs gas supply deal with Gazprom",
+        {"boilerplate": 14, "heading": 1, "paragraph": 3},
+    ),
+    "rferl.txt": (
+        "Georgia’s Ruling Party Pushes Ahead With Foreign Agent Law",
+        {"boilerplate": 15, "caption": 1, "heading": 2, "paragraph": 6},
+    ),
+    "tass.txt": ("Putin, Aliyev hold talks in Baku", {"boilerplate": 11, "caption": 1, "heading": 2, "paragraph": 3}),
+}
+
+
+def split_page(name):
+    return text.split(text.normalise((COPIED_PAGES / name).read_bytes()))
+
+
+class CopiedPageTests(SimpleTestCase):
+    def test_each_copied_page_splits_into_its_story_and_chrome(self):
+        """A page copied from a news site keeps its story citable and sets its menus, share bars and teasers apart."""
+        self.assertEqual(sorted(p.name for p in COPIED_PAGES.glob("*.txt")), sorted(COPIED_PAGE_KINDS))
+        for name, (headline, kinds) in COPIED_PAGE_KINDS.items():
+            passages = split_page(name)
+            self.assertEqual(dict(Counter(p.kind for p in passages)), kinds, name)
+            self.assertEqual(text.headline(passages).text, headline, name)
+
+    def test_story_paragraphs_stay_citable(self):
+        """No sentence of the story itself is hidden as chrome."""
+        # Long sentences that do not speak of the site itself ("our", "cookies") are story text.
+        for name in COPIED_PAGE_KINDS:
+            for passage in split_page(name):
+                own_words = {"our", "cookies"} & set(passage.text.lower().replace(".", " ").split())
+                if passage.text.endswith(".") and len(passage.text.split()) >= 12 and not own_words:
+                    self.assertTrue(passage.citable, f"{name}: {passage.text}")
+
+    def test_masthead_and_section_names_above_the_headline_are_chrome(self):
+        """The site's name never becomes the source's title or a citable heading."""
+        kinds = {p.text: p.kind for p in split_page("azernews.txt")}
+        self.assertEqual(kinds["AZERNEWS"], "boilerplate")
+        self.assertEqual(kinds["Azernews.Az"], "boilerplate")
+        kinds = {p.text: p.kind for p in split_page("tass.txt")}
+        self.assertEqual((kinds["TASS"], kinds["Russian News Agency"], kinds["World"]), ("boilerplate",) * 3)
+
+    def test_chrome_lines_of_every_kind_are_boilerplate(self):
+        """Menus, share and follow lines, pitches, related lists, bylines, dates and notices are never citable."""
+        chrome = [
+            "Politics | Economy | Society | Culture",
+            "News • Analytics • Opinions • Video",
+            "Home » Politics",
+            "EN  RU  GE  AM  AZ",
+            "Share",
+            "Tweet",
+            "Facebook Twitter Telegram WhatsApp",
+            "Share on Facebook",
+            "Copy link",
+            "Follow us on Twitter @SomeNews",
+            "Follow SomeNews on Facebook, Telegram and Instagram",
+            "Subscribe",
+            "Sign up for our newsletter",
+            "Support our journalism",
+            "Become a member",
+            "Related",
+            "Read more",
+            "Read also:",
+            "Read more: Another Story Entirely",
+            "More from Caucasus",
+            "Most read",
+            "By Jane Doe",
+            "By Jane Doe and John Roe, Reuters",
+            "by Anna Myroniuk",
+            "12 March 2024, 14:05",
+            "12.03.2024, 14:05",
+            "March 12, 2024 2:05 PM GMT+4 Updated 3 hours ago",
+            "Updated 2 hours ago",
+            "Published",
+            "5 min read",
+            "© 2024 Some News. All rights reserved.",
+            "Copyright (c) 2024 Some News",
+            "We use cookies to improve your experience on our site.",
+            "Accept all cookies",
+            "BAKU, August 19. /TASS/.",
+            "If you find an error, highlight it and press Ctrl+Enter",
+        ]
+        for line in chrome:
+            self.assertTrue(text.is_boilerplate(line), line)
+
+    def test_story_lines_like_chrome_are_not_boilerplate(self):
+        """Sentences that start like chrome ("By the end…", "Support for…") stay citable story text."""
+        story = [
+            "By the end of the year, the pipeline will carry twice as much gas.",
+            "Support for the agreement has grown in both capitals.",
+            "Subscribers to the state operator pay less than in 2020.",
+            "Energy",
+            "Share prices in Baku rose sharply after the announcement.",
+            "Updated figures from the ministry show a rise in freight of 38 percent this year.",
+            "South Caucasus puzzle",
+            "Subscribe " + "to the view that this deal changes everything for the region " * 5 + ".",
+        ]
+        for line in story:
+            self.assertFalse(text.is_boilerplate(line), line)
+
+    def test_headline_printed_twice_apart_is_one_heading(self):
+        """A headline repeated above the story is one heading, not a duplicate paragraph to cite."""
+        passages = text.split("Site Name\nPutin visits Baku\nBy Jane Doe\nPutin visits Baku\nThe story begins here.\n")
+        self.assertEqual([(p.text, p.kind) for p in passages], [
+            ("Site Name", "boilerplate"),
+            ("Putin visits Baku", "heading"),
+            ("By Jane Doe", "boilerplate"),
+            ("The story begins here.", "paragraph"),
+        ])
+
+    def test_caption_printed_twice_apart_is_one_caption(self):
+        """A photo caption shown under the photo and again in a gallery is one caption, at its first copy."""
+        passages = text.split(
+            "Headline of the story\nA first paragraph of the story.\nLeaders meet in Moscow on April 22.\n"
+            "A second paragraph of the story.\nLeaders meet in Moscow on April 22.\n"
+        )
+        self.assertEqual([p.kind for p in passages], ["heading", "paragraph", "caption", "paragraph"])
+        self.assertEqual(passages[2].start, len("Headline of the story\nA first paragraph of the story.\n"))
+
+    def test_related_list_ends_at_the_next_story_sentence(self):
+        """Teaser headlines after "Related" are chrome, but the story that continues after them is not."""
+        passages = text.split(
+            "Headline here\nFirst sentence of the story.\nRelated\nOther story one\nOther story two?\n"
+            "The story goes on after the list.\n"
+        )
+        self.assertEqual(
+            [p.kind for p in passages],
+            ["heading", "paragraph", "boilerplate", "boilerplate", "boilerplate", "paragraph"],
+        )
+
+    def test_overlong_line_without_punctuation_is_not_a_heading(self):
+        """A megabyte line without a full stop is a paragraph, so it can never become a megabyte title."""
+        passages = text.split("x" * 300_000 + "\n")
+        self.assertEqual(passages[0].kind, "paragraph")
+        self.assertIsNone(text.headline(passages))
+
+    def test_headline_with_a_standfirst_beats_the_masthead_and_tagline(self):
+        """A headline followed by its standfirst is the title, not the site's tagline or the standfirst."""
+        passages = text.split(
+            "TASS\nExclusive news and analysis for professionals\nWorld\nPutin, Aliyev hold talks in Baku\n"
+            "The Russian leader arrived on a two-day state visit\nThe two leaders discussed trade and transport.\n"
+        )
+        self.assertEqual(text.headline(passages).text, "Putin, Aliyev hold talks in Baku")
+        self.assertEqual(
+            [p.kind for p in passages], ["boilerplate", "boilerplate", "boilerplate", "heading", "heading", "paragraph"]
+        )
