@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('briefings', '0012_search_entries'),
+        ('briefings', '0018_source_intake_permissions'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('briefings', '0012_search_entries'),
+        ('briefings', '0019_tag_redirects_and_event_actions'),
     ]
 
     operations = [

@@ -28,7 +28,7 @@ def profiles_for_bylines(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('briefings', '0012_search_entries'),
+        ('briefings', '0021_revision_quotes_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -37,7 +37,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("briefings", "0015_rerender_published_footnotes"),
+        ("briefings", "0017_source_version_rights"),
         ("sources", "0006_stable_anchor_constraints"),
     ]
 

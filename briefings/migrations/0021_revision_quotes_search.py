@@ -59,7 +59,7 @@ def index(with_quotes):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("briefings", "0013_correction_difference_withheld"),
+        ("briefings", "0020_correction_difference_withheld"),
     ]
 
     operations = [
