@@ -228,7 +228,8 @@ WORKING_COPY_MODELS = (Briefing, TaggedBriefing)
 
 def connect_signals():
     """Connected in ``PublicConfig.ready``: a save or delete of any row public pages read retires cached pages."""
-    for model in (*WORKING_COPY_MODELS, Correction, Tag, Source, Passage, SourceVersion, get_user_model(), AuthorProfile):
+    watched = (*WORKING_COPY_MODELS, Correction, Tag, Source, Passage, SourceVersion, get_user_model(), AuthorProfile)
+    for model in watched:
         label = model._meta.label
         post_save.connect(_saved, sender=model, dispatch_uid=f"public-cache-save-{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"public-cache-delete-{label}")
