@@ -272,9 +272,10 @@ class Footnotes:
         if place is not None:
             # Pinned: the footnote opens the words as quoted, whatever happened to the source since.
             where = format_html(
-                '<a href="{}">{}</a>, {} <a class="footnote-fragment" href="{}">(open at these words)</a>',
+                '<a href="{}">{}</a>{}, {} <a class="footnote-fragment" href="{}">(open at these words)</a>',
                 citation_url(citation, place),
                 source.display_title,
+                _publication(source),
                 place.label,
                 text_fragment_url(citation, place),
             )
@@ -287,10 +288,11 @@ class Footnotes:
                 )
         elif _is_orphaned(citation):
             where = format_html(
-                '<a href="{}">{}</a> <span class="footnote-status">These words are no longer in the '
+                '<a href="{}">{}</a>{} <span class="footnote-status">These words are no longer in the '
                 "current version of the source.</span>",
                 citation_url(citation),
                 source.display_title,
+                _publication(source),
             )
         else:
             where = format_html(

@@ -96,8 +96,9 @@ class BriefingApiTests(PublicSiteTestCase):
         page = f"http://testserver{self.briefing.get_absolute_url()}"
         self.assertIn(f"{page}#fn-1", links)
         self.assertIn(f"{page}#fnref-1", links)
-        citation = self.briefing.citations.get(quote="signed a transit agreement")
-        self.assertIn(f"http://testserver/sources/{self.source.slug}/?cite={citation.pk}#p-1", links)
+        # Footnotes open the version they quoted, highlighting the published revision's own citation.
+        citation = self.briefing.published_revision.citations.get(quote="signed a transit agreement")
+        self.assertIn(f"http://testserver/sources/{self.source.slug}/versions/1/?cite={citation.pk}#p-1", links)
         self.assertEqual([link for link in links if not link.startswith("http://testserver/")], [])
 
     def test_retracted_briefing_detail_says_so(self):
