@@ -97,7 +97,10 @@ class CitationInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ["passage"]
     fieldsets = [
-        (None, {"fields": [("label", "order"), "passage", "quote", "note", ("prefix", "suffix"), "verification"]}),
+        (None, {"fields": [
+            ("label", "order"), "passage", "quote", "note", ("prefix", "suffix"), ("translation", "translation_by"),
+            "verification",
+        ]}),
     ]
     readonly_fields = ["verification"]
 

@@ -61,11 +61,11 @@ class PassageAutocomplete(AutocompleteSelect):
 class CitationForm(forms.ModelForm):
     class Meta:
         model = Citation
-        fields = ["label", "order", "passage", "quote", "note", "prefix", "suffix"]
+        fields = ["label", "order", "passage", "quote", "note", "prefix", "suffix", "translation", "translation_by"]
         labels = {"prefix": "Words just before", "suffix": "Words just after"}
         help_texts = {
             "quote": "Paste the words as the source prints them; spacing, quote marks and dashes may differ, "
-            "capital letters may not. At least three words.",
+            "capital letters may not. At least three words. Quote marks around them are removed.",
             "prefix": "Only needed when the quoted words occur more than once in the passage.",
             "suffix": "Only needed when the quoted words occur more than once in the passage.",
         }
@@ -74,6 +74,7 @@ class CitationForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
             "prefix": forms.TextInput(attrs={"class": "vTextField"}),
             "suffix": forms.TextInput(attrs={"class": "vTextField"}),
+            "translation": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
         }
 
     def __init__(self, *args, **kwargs):
