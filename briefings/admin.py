@@ -2,11 +2,13 @@
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin import helpers
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -15,7 +17,7 @@ from django.utils.safestring import mark_safe
 from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
-from . import workflow
+from . import finding, quotes, workflow
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
 from .models import Briefing, Citation, Tag, display_name, rendering_once
@@ -323,6 +325,22 @@ class TagAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/briefings/tag/merge_tags.html", context)
 
 
+class CitablePassageSearch(AutocompleteJsonView):
+    """Passages to cite, found with typing's typography (straight quotes, hyphens), showing the words that matched."""
+
+    def get_queryset(self):
+        queryset = self.model_admin.get_queryset(self.request).citable().select_related("source").defer("source__text")
+        if not self.term.strip():
+            return queryset.order_by("source__slug", "ordinal")
+        by_source = queryset.filter(Q(source__slug__icontains=self.term) | Q(source__title__icontains=self.term))
+        by_text = finding.search_passages(queryset, self.term)
+        return (by_text | by_source).order_by("source__slug", "ordinal")
+
+    def serialize_result(self, obj, to_field_name):
+        words = finding.matching_words(obj.text, self.term) if self.term.strip() else obj.text[:60]
+        return {"id": str(getattr(obj, to_field_name)), "text": f"{obj.source.slug} {obj.anchor}: {words}"}
+
+
 # Passages: the sources app knows nothing of briefings, so "cited by" is added here.
 admin.site.unregister(Passage)
 
@@ -335,6 +353,28 @@ class CitedPassageAdmin(PassageAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(citation_total=Count("citations"))
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("cite-search/", self.admin_site.admin_view(self.cite_search_view), name=f"{prefix}_cite_search"),
+            path("find/", self.admin_site.admin_view(self.find_view), name=f"{prefix}_find"),
+            *super().get_urls(),
+        ]
+
+    def cite_search_view(self, request):
+        """The citation editor's passage autocomplete (``PassageAutocomplete``): typography-tolerant."""
+        return CitablePassageSearch.as_view(admin_site=self.admin_site)(request)
+
+    def find_view(self, request):
+        """JSON: the current citable passages holding the quote in ``?quote=``, best first, words marked."""
+        if not (request.user.has_perm("briefings.add_citation") or request.user.has_perm("briefings.change_citation")):
+            raise PermissionDenied
+        try:
+            found = finding.find_passages(request.GET.get("quote", ""))
+        except quotes.QuoteError as error:
+            return JsonResponse({"results": [], "error": str(error), "code": error.code})
+        return JsonResponse({"results": [finding.as_json(item) for item in found]})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -233,6 +233,30 @@ def folded_quote_of(quote):
     return fold(normalise(quote).strip()).text.strip()
 
 
+def _lower_keeping_length(text):
+    """Lower case, except letters whose lower case is longer (İ): positions in the text stay valid."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
+
+
+def find_loosely(text, words):
+    """The (start, end) span of ``text`` holding ``words`` typed in a search box, or None.
+
+    Like a quote, typography is folded away; unlike a quote, case is ignored and the
+    words may begin or end inside a word of the text.
+    """
+    wanted = _lower_keeping_length(folded_quote_of(words))
+    if not wanted:
+        return None
+    folded = fold(text)
+    position = _lower_keeping_length(folded.text).find(wanted)
+    if position == -1:
+        return None
+    return folded.span(position, position + len(wanted))
+
+
 def word_count(quote):
     """Words are runs between spaces or dashes that hold at least one letter or digit."""
     return sum(1 for word in fold(quote).text.replace("-", " ").split() if any(char.isalnum() for char in word))
