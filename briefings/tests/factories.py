@@ -51,7 +51,7 @@ def make_user(username="writer", group=None, *, superuser=False, **fields):
 # Sources ----------------------------------------------------------------------
 
 
-def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", kinds=None):
+def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", kinds=None, language="en"):
     """A source whose passages are ``paragraphs`` (``ARTICLE`` if none), one per line, as the importer stores them.
 
     ``kinds`` maps an ordinal to a ``Passage.Kind``; boilerplate passages cannot be cited.
@@ -65,7 +65,7 @@ def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", k
         title=title if title is not None else f"Source number {number}",
         publisher=publisher,
         url=f"https://news.example.org/{number}",
-        language="en",
+        language=language,
         text=text,
         content_hash=sha256(text),
         imported_at=now,
