@@ -162,6 +162,7 @@ class BriefingAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["briefings/admin.css"]}
+        js = ["briefings/find_passage.js"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

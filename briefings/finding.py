@@ -117,24 +117,30 @@ MAX_SEARCHED = 500
 
 
 def search_passages(queryset, term):
-    """The passages of ``queryset`` holding ``term`` typed in a search box, typography and case aside.
+    """The passages of ``queryset`` holding every word of ``term`` typed in a search box, typography and case aside.
 
-    The database narrows them on the term's words (letters and digits, which
+    As in the admin's own search, the words may be anywhere in the passage. The
+    database narrows the passages on the words' letters and digits (which
     typography does not change); at most ``MAX_SEARCHED`` of those are checked here.
     """
-    words = [word for word in _WORD.findall(quotes.normalise(term)) if len(word) > 1]
-    if not words:
+    typed = term.split()
+    letters = [word for word in _WORD.findall(quotes.normalise(term)) if len(word) > 1]
+    if not letters:
         return queryset.none()
     condition = Q()
-    for word in words:
+    for word in letters:
         condition &= Q(text__icontains=word)
     narrowed = queryset.filter(condition).order_by().values_list("pk", "text")[:MAX_SEARCHED]
-    return queryset.filter(pk__in=[pk for pk, text in narrowed if quotes.find_loosely(text, term)])
+    return queryset.filter(
+        pk__in=[pk for pk, text in narrowed if all(quotes.find_loosely(text, word) for word in typed)]
+    )
 
 
 def matching_words(text, term, around=30):
     """The words of ``text`` that match a search ``term``, with a little on either side, as plain text."""
     span = quotes.find_loosely(text, term)
+    for word in term.split():
+        span = span or quotes.find_loosely(text, word)  # the words typed may be apart: show the first
     if span is None:
         return Truncator(text).chars(60)
     start, end = span

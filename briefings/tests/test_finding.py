@@ -89,6 +89,7 @@ class FindPassagesTests(TestCase):
         self.assertEqual(list(finding.search_passages(citable, "north-south corridor")), [self.corridor])
         self.assertEqual(list(finding.search_passages(citable, "Şimal-Cənub")), [self.azerbaijani])
         self.assertEqual(list(finding.search_passages(citable, "Moscow's influence on Iran")), [])
+        self.assertEqual(list(finding.search_passages(citable, "Caucasus moscow's")), [self.moscow])  # any order
 
     def test_matching_words_show_the_match_not_the_opening(self):
         """A search result shows the words that matched with a little around them."""
