@@ -371,6 +371,7 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
     if not inside:
         return None
     wanted = len(folded_quote.split())
+    quote_words = _bare_words(folded_quote)
     first_choices = range(max(0, inside[0] - 2), min(len(words), inside[0] + 3))
     best = None
     for first in first_choices:
@@ -380,15 +381,29 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
                 continue
             candidate = fold(text[start:end]).text
             score = fuzz.ratio(folded_quote, candidate)
-            # Among equally close runs, the one with as many words as the quote: a misspelt last word
-            # is shown, not dropped.
-            key = (score - 2 * abs(len(candidate.split()) - wanted), score)
+            # Most words in common less the difference in number, then most words in place, then the closest
+            # characters: a wrong first or last word is shown in its place, not dropped or replaced.
+            key = (*_word_agreement(quote_words, candidate), score)
             if best is None or key > best[0]:
                 best = (key, start, end)
-    if best is None or best[0][1] < threshold:
+    if best is None or best[0][2] < threshold:
         return None
-    (_key, score), start, end = best
+    (_common, _in_place, score), start, end = best
     return text[start:end], score
+
+
+def _bare_words(folded):
+    return [word.strip(".,;:!?\"'()[]") for word in folded.split()]
+
+
+def _word_agreement(quote_words, folded_candidate):
+    """(words in common less the difference in number of words, words at the same place from either end)."""
+    words = _bare_words(folded_candidate)
+    matcher = difflib.SequenceMatcher(a=quote_words, b=words, autojunk=False)
+    common = sum(block.size for block in matcher.get_matching_blocks())
+    front = sum(1 for a, b in zip(quote_words, words, strict=False) if a == b)
+    back = sum(1 for a, b in zip(reversed(quote_words), reversed(words), strict=False) if a == b)
+    return common - abs(len(words) - len(quote_words)), max(front, back)
 
 
 def differing_words(quote, words):

@@ -300,6 +300,18 @@ class NearMissTests(SimpleTestCase):
         self.assertIn("“had” where the passage has “has”", str(raised.exception))
         self.assertIn("“its” where the passage has “this”", str(raised.exception))
 
+    def test_a_wrong_first_or_last_word_is_shown_in_its_place(self):
+        """The hint keeps the passage's word where the quote has another at either end, not a shorter or shifted run."""
+        text = "Moscow has long regarded the South Caucasus as its backyard, but the war changed that."
+        for quote, closest in (
+            ("long regarded the South strong", "long regarded the South Caucasus"),
+            ("a the South Caucasus as its backyard", "regarded the South Caucasus as its backyard"),
+        ):
+            with self.subTest(quote=quote), self.assertRaises(quotes.QuoteError) as raised:
+                quotes.locate(text, quote)
+            self.assertEqual(raised.exception.suggestion, closest)
+        self.assertEqual(raised.exception.differences, [("a", "regarded")])
+
     def test_differing_words_name_missing_and_extra_words(self):
         """Words left out of the quote, and words added to it, are both reported."""
         self.assertEqual(
