@@ -548,7 +548,6 @@ class Citation(CitationFields):
         parts = quotes.split_across([p.text for p in chosen], self.quote or "")
         if not parts:
             return
-        self.split_parts = [(chosen[index], match) for index, match in parts]
         pieces = "; ".join(f"paragraph {chosen[index].ordinal}: “{match.quote}”" for index, match in parts)
         following_words = "paragraph" if len(parts) == 2 else f"{len(parts) - 1} paragraphs"
         raise ValidationError({"quote": ValidationError(
