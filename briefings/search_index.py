@@ -43,6 +43,8 @@ LANGUAGE_CONFIGS = {
     "yi": "yiddish",
 }
 CONFIG_FUNCTION = "briefings_search_config"
+# The database function that turns search words into a query in every configuration the sources use.
+PASSAGE_QUERY_FUNCTION = "briefings_passage_tsquery"
 
 
 def language_config(language, default=None):
@@ -52,13 +54,6 @@ def language_config(language, default=None):
         return default or search_config()
     return LANGUAGE_CONFIGS.get(primary, "simple")
 
-
-def passage_configs():
-    """The configurations the current sources' passages are indexed with: what a passage search must ask in."""
-    from sources.models import Source
-
-    languages = Source.objects.order_by().values_list("language", flat=True).distinct()
-    return sorted({language_config(language) for language in languages}) or [search_config()]
 
 
 @functools.cache

@@ -20,6 +20,7 @@ STORED = importlib.import_module("briefings.migrations.0009_stored_search_vector
 VECTOR = STORED.VECTOR
 INDEX = STORED.PASSAGE_VECTOR_INDEX
 TRIGGER_FUNCTION = "briefings_passage_search_vector"
+QUERY_FUNCTION = "briefings_passage_tsquery"
 LANGUAGE_FUNCTION = "briefings_source_language_changed"
 
 
@@ -48,6 +49,17 @@ def forward_statements(default):
                 );
                 RETURN NEW;
             END $$""",
+        # A passage search asks in every configuration the sources use, within the search's own statement.
+        f"""CREATE FUNCTION {QUERY_FUNCTION}(words text) RETURNS tsquery LANGUAGE plpgsql STABLE AS $$
+            DECLARE
+                result tsquery := websearch_to_tsquery('{_checked(default)}'::regconfig, words);
+                config regconfig;
+            BEGIN
+                FOR config IN SELECT DISTINCT {CONFIG_FUNCTION}(language) FROM sources_source LOOP
+                    result := result || websearch_to_tsquery(config, words);
+                END LOOP;
+                RETURN result;
+            END $$""",
         f"""CREATE FUNCTION {LANGUAGE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 UPDATE sources_passage SET text = text WHERE source_id = NEW.id;
@@ -75,6 +87,7 @@ def backward_statements(default):
         f"CREATE INDEX {INDEX} ON sources_passage USING gin ({VECTOR})",
         f"DROP FUNCTION IF EXISTS {LANGUAGE_FUNCTION}()",
         f"DROP FUNCTION IF EXISTS {TRIGGER_FUNCTION}()",
+        f"DROP FUNCTION IF EXISTS {QUERY_FUNCTION}(text)",
         f"DROP FUNCTION IF EXISTS {CONFIG_FUNCTION}(text)",
     ]
 

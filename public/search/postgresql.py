@@ -8,7 +8,7 @@ columns, and ``ts_headline`` runs for the shown rows only.
 """
 from django.db.models import Expression, F, Func
 
-from briefings.search_index import CONFIG_FUNCTION, VECTOR_COLUMN, passage_configs, search_config
+from briefings.search_index import CONFIG_FUNCTION, PASSAGE_QUERY_FUNCTION, VECTOR_COLUMN, search_config
 
 from .base import PASSAGES, SearchBackend
 from .results import ELLIPSIS, MARK_END, MARK_START
@@ -44,19 +44,19 @@ def stored_vector(column):
     return StoredVector(F(column))
 
 
-def ts_query(query, configs=None):
-    """The query in each configuration of ``configs`` (the site's one by default), any of them matching."""
+def ts_query(query, corpus=None):
+    """The query in the site's configuration; for passages, in every configuration the sources use.
+
+    The database works out the passages' configurations within the search's own
+    statement (``briefings_passage_tsquery``, migration 0015): no extra query.
+    """
     from django.contrib.postgres.search import SearchQuery
 
-    combined = None
-    for config in configs or [search_config()]:
-        one = SearchQuery(query.text, search_type="websearch", config=config)
-        combined = one if combined is None else combined | one
-    return combined
-
-
-def corpus_configs(corpus):
-    return passage_configs() if corpus is PASSAGES else None
+    if corpus is PASSAGES:
+        passage_query = SearchQuery(query.text, search_type="websearch")
+        passage_query.function = PASSAGE_QUERY_FUNCTION  # the same words, through the database function
+        return passage_query
+    return SearchQuery(query.text, search_type="websearch", config=search_config())
 
 
 def headline(field_name, query, corpus=None):
@@ -67,7 +67,7 @@ def headline(field_name, query, corpus=None):
         config = SearchConfig(Func(F("source__language"), function=CONFIG_FUNCTION))
     return SearchHeadline(
         field_name,
-        ts_query(query, corpus_configs(corpus)),
+        ts_query(query, corpus),
         config=config,
         start_sel=MARK_START,
         stop_sel=MARK_END,
@@ -80,9 +80,8 @@ def headline(field_name, query, corpus=None):
 
 class PostgresBackend(SearchBackend):
     def filter(self, queryset, corpus, query):
-        configs = corpus_configs(corpus)
         return queryset.alias(search_vector=stored_vector(corpus.anchor)).filter(
-            search_vector=ts_query(query, configs)
+            search_vector=ts_query(query, corpus)
         )
 
     def rank(self, candidates, corpus, query):
@@ -90,6 +89,6 @@ class PostgresBackend(SearchBackend):
 
         # The rank reads the stored vector; PostgreSQL cuts headlines after the sort, for the page's rows only.
         return candidates.annotate(
-            search_rank=SearchRank(stored_vector(corpus.anchor), ts_query(query, corpus_configs(corpus))),
+            search_rank=SearchRank(stored_vector(corpus.anchor), ts_query(query, corpus)),
             search_snippet=headline(corpus.snippet_field, query, corpus),
         )
