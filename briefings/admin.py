@@ -2,10 +2,12 @@
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin import helpers
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,7 +19,7 @@ from django.utils.safestring import mark_safe
 from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
-from . import workflow
+from . import finding, quotes, workflow
 from .admin_sources import CitationsNeedAttentionFilter, SourceChangesBriefingMixin
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
@@ -100,7 +102,10 @@ class CitationInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ["passage"]
     fieldsets = [
-        (None, {"fields": [("label", "order"), "passage", "quote", "note", ("prefix", "suffix"), "verification"]}),
+        (None, {"fields": [
+            ("label", "order"), "passage", "quote", "note", ("prefix", "suffix"), ("translation", "translation_by"),
+            "verification",
+        ]}),
     ]
     readonly_fields = ["verification"]
 
@@ -162,6 +167,7 @@ class BriefingAdmin(SourceChangesBriefingMixin, WorkflowAdminMixin, admin.ModelA
 
     class Media:
         css = {"all": ["briefings/admin.css"]}
+        js = ["briefings/find_passage.js"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -330,6 +336,22 @@ class TagAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/briefings/tag/merge_tags.html", context)
 
 
+class CitablePassageSearch(AutocompleteJsonView):
+    """Passages to cite, found with typing's typography (straight quotes, hyphens), showing the words that matched."""
+
+    def get_queryset(self):
+        queryset = self.model_admin.get_queryset(self.request).citable().select_related("source").defer("source__text")
+        if not self.term.strip():
+            return queryset.order_by("source__slug", "ordinal")
+        by_source = queryset.filter(Q(source__slug__icontains=self.term) | Q(source__title__icontains=self.term))
+        by_text = finding.search_passages(queryset, self.term)
+        return (by_text | by_source).order_by("source__slug", "ordinal")
+
+    def serialize_result(self, obj, to_field_name):
+        words = finding.matching_words(obj.text, self.term) if self.term.strip() else obj.text[:60]
+        return {"id": str(getattr(obj, to_field_name)), "text": f"{obj.source.slug} {obj.anchor}: {words}"}
+
+
 # Passages: the sources app knows nothing of briefings, so "cited by" is added here.
 admin.site.unregister(Passage)
 
@@ -344,6 +366,28 @@ class CitedPassageAdmin(PassageAdmin):
         # A subquery, not a join with GROUP BY, so counting a list of 60,000 passages stays a plain count.
         cited = Citation.objects.filter(passage=OuterRef("pk")).order_by().values("passage").annotate(n=Count("pk"))
         return super().get_queryset(request).annotate(citation_total=Coalesce(Subquery(cited.values("n")), 0))
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("cite-search/", self.admin_site.admin_view(self.cite_search_view), name=f"{prefix}_cite_search"),
+            path("find/", self.admin_site.admin_view(self.find_view), name=f"{prefix}_find"),
+            *super().get_urls(),
+        ]
+
+    def cite_search_view(self, request):
+        """The citation editor's passage autocomplete (``PassageAutocomplete``): typography-tolerant."""
+        return CitablePassageSearch.as_view(admin_site=self.admin_site)(request)
+
+    def find_view(self, request):
+        """JSON: the current citable passages holding the quote in ``?quote=``, best first, words marked."""
+        if not (request.user.has_perm("briefings.add_citation") or request.user.has_perm("briefings.change_citation")):
+            raise PermissionDenied
+        try:
+            found = finding.find_passages(request.GET.get("quote", ""))
+        except quotes.QuoteError as error:
+            return JsonResponse({"results": [], "error": str(error), "code": error.code})
+        return JsonResponse({"results": [finding.as_json(item) for item in found]})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

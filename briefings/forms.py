@@ -2,7 +2,10 @@
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from . import finding, quotes
 from .models import Briefing, Citation, Tag
 
 
@@ -44,6 +47,15 @@ class PassageAutocomplete(AutocompleteSelect):
 
     known = None  # {str(passage pk): Passage}
 
+    def get_url(self):
+        # Typography-tolerant search showing the matching words (``CitablePassageSearch``).
+        return reverse(f"{self.admin_site.name}:sources_passage_cite_search")
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["data-find-url"] = reverse(f"{self.admin_site.name}:sources_passage_find")
+        return attrs
+
     def optgroups(self, name, value, attr=None):
         selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
         if not self.known or not selected or not selected <= set(self.known):
@@ -61,11 +73,11 @@ class PassageAutocomplete(AutocompleteSelect):
 class CitationForm(forms.ModelForm):
     class Meta:
         model = Citation
-        fields = ["label", "order", "passage", "quote", "note", "prefix", "suffix"]
+        fields = ["label", "order", "passage", "quote", "note", "prefix", "suffix", "translation", "translation_by"]
         labels = {"prefix": "Words just before", "suffix": "Words just after"}
         help_texts = {
             "quote": "Paste the words as the source prints them; spacing, quote marks and dashes may differ, "
-            "capital letters may not. At least three words.",
+            "capital letters may not. At least three words. Quote marks around them are removed.",
             "prefix": "Only needed when the quoted words occur more than once in the passage.",
             "suffix": "Only needed when the quoted words occur more than once in the passage.",
         }
@@ -74,6 +86,7 @@ class CitationForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
             "prefix": forms.TextInput(attrs={"class": "vTextField"}),
             "suffix": forms.TextInput(attrs={"class": "vTextField"}),
+            "translation": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -82,6 +95,52 @@ class CitationForm(forms.ModelForm):
         widget = getattr(widget, "widget", widget)  # the admin wraps it with add/view links
         if isinstance(widget, PassageAutocomplete) and Citation.passage.is_cached(self.instance):
             widget.known = {str(self.instance.passage_id): self.instance.passage}
+        # A passage may be left out: the one holding the pasted quote is looked for (``find_passage``).
+        self.fields["passage"].required = False
+        self.fields["passage"].help_text = (
+            "Or leave it empty and paste the quote: the passage that holds the words is found for you."
+        )
+        self.fields["translation_by"].widget.attrs.setdefault("class", "vTextField")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("passage") and not self.has_error("passage") and not self.has_error("quote"):
+            self.find_passage(cleaned_data)
+        return cleaned_data
+
+    def find_passage(self, cleaned_data):
+        """Fill the passage from the quote when exactly one current passage holds it; otherwise say why not."""
+        try:
+            found = finding.find_passages(cleaned_data.get("quote") or "")
+        except quotes.QuoteError as error:
+            self.add_error("quote", forms.ValidationError(str(error), code=error.code))
+            return
+        if not found:
+            self.add_error("quote", forms.ValidationError(
+                "No current passage of any source holds these words (spacing, quote marks and dashes aside). "
+                "Check them against the source, or choose the passage to see the closest words in it.",
+                code="not_found_anywhere",
+            ))
+        elif found[0].parts:
+            pieces = format_html_join(
+                "", "<li>{}: {}</li>",
+                ((f"{p.source.display_title}, paragraph {p.ordinal}", finding.highlight(p.text, m.start, m.end))
+                 for p, m in found[0].parts),
+            )
+            self.add_error("quote", forms.ValidationError(format_html(
+                "These words run on from one paragraph into the next; a citation quotes one passage. "
+                "Cite each part separately:<ul>{}</ul>", pieces,
+            ), code="spans_passages"))
+        elif len(found) > 1:
+            listed = format_html_join(
+                "", "<li>{}: {}</li>", ((finding.describe(item), item.highlighted()) for item in found)
+            )
+            self.add_error("passage", forms.ValidationError(format_html(
+                "These words are in {} passages; choose the one you mean:<ul>{}</ul>", len(found), listed,
+            ), code="several_passages"))
+        else:
+            cleaned_data["passage"] = found[0].passage
+            cleaned_data["quote"] = found[0].match.quote
 
 
 class MergeTagsForm(forms.Form):

@@ -226,6 +226,18 @@ def text_fragment_url(citation, place=None):
 # Footnotes -----------------------------------------------------------------
 
 
+def _translation(citation):
+    """The quote's translation, labelled with who made it; the quote itself stays in the source's words."""
+    if not getattr(citation, "translation", ""):
+        return ""
+    return format_html(
+        ' <span class="footnote-translation">Translation by {}: <q>{}</q></span>',
+        citation.translation_by,
+        citation.translation,
+    )
+
+
+
 class Footnotes:
     """Numbers footnotes by first appearance and renders their markup."""
 
@@ -309,6 +321,7 @@ class Footnotes:
             # The version's words are withheld from readers (legal or safety reasons): so is the quote.
             quote = mark_safe('<span class="footnote-quote footnote-withheld">The quoted words are withheld.</span>')
         note = format_html(' <span class="footnote-note">{}</span>', citation.note) if citation.note else ""
+        note = format_html("{}{}", _translation(citation), note)
         backrefs = format_html_join(
             " ",
             '<a class="footnote-backref" href="#{}" role="doc-backlink" aria-label="{}">↩{}</a>',

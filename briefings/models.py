@@ -383,6 +383,10 @@ class Briefing(models.Model):
         return self.body_html
 
 
+# How many passages, the chosen one included, a quote pasted across paragraphs is followed into.
+SPLIT_MAX_PASSAGES = 5
+
+
 class CitationFields(models.Model):
     """What a citation is, in a briefing's working copy (``Citation``) and in a revision (``RevisionCitation``).
 
@@ -408,6 +412,13 @@ class CitationFields(models.Model):
     # shows what was quoted. Empty for citations older than source versions whose passage had retired.
     source_version = models.ForeignKey(
         SourceVersion, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    translation = models.TextField(
+        blank=True, help_text="The quote in the briefing's language, when the source is in another one."
+    )
+    translation_by = models.CharField(
+        "translated by", max_length=200, blank=True,
+        help_text="Who translated the quote: a person's name, or the machine translation tool used.",
     )
 
     class Meta:
@@ -479,8 +490,10 @@ class Citation(CitationFields):
 
         Raises ValidationError naming the field at fault.
         """
+        self._check_translation()
         if self.passage_id is None:
             return  # the form reports the missing passage itself
+        self.quote = quotes.strip_outer_marks(self.quote or "")
         if getattr(self, "_verified", None) == self._verification_key():
             return  # clean() has just checked these words; save() need not search the passage again
         passage = self.passage
@@ -502,6 +515,8 @@ class Citation(CitationFields):
                 passage.text, self.quote or "", start=self.start, prefix=self.prefix, suffix=self.suffix
             )
         except quotes.QuoteError as error:
+            if error.code in ("not_found", "longer_than_passage"):
+                self._refuse_if_spanning(passage)
             raise ValidationError({"quote": str(error)}, code=error.code) from None
         self.quote, self.start, self.end = match.quote, match.start, match.end
         self.prefix, self.suffix = match.prefix, match.suffix
@@ -511,6 +526,42 @@ class Citation(CitationFields):
 
     def _verification_key(self):
         return (self.passage_id, self.quote, self.start, self.prefix, self.suffix)
+
+    def _check_translation(self):
+        self.translation = (self.translation or "").strip()
+        self.translation_by = (self.translation_by or "").strip()
+        if self.translation and not self.translation_by:
+            raise ValidationError(
+                {"translation_by": "Say who translated the quote: a person's name, or the machine translation "
+                                   "tool used (readers see it beside the translation)."},
+                code="translator_missing",
+            )
+        if self.translation_by and not self.translation:
+            raise ValidationError(
+                {"translation": "A translator is named but there is no translation: add it, or clear "
+                                "“translated by”."},
+                code="translation_missing",
+            )
+
+    def _refuse_if_spanning(self, passage):
+        """Refuse a quote that runs from the end of ``passage`` into the passages after it, naming them."""
+        following = list(
+            Passage.objects.citable()
+            .filter(source_id=passage.source_id, ordinal__gt=passage.ordinal)
+            .order_by("ordinal")
+            .only("pk", "ordinal", "text")[:SPLIT_MAX_PASSAGES - 1]
+        )
+        chosen = [passage, *following]
+        parts = quotes.split_across([p.text for p in chosen], self.quote or "")
+        if not parts:
+            return
+        pieces = "; ".join(f"paragraph {chosen[index].ordinal}: “{match.quote}”" for index, match in parts)
+        following_words = "paragraph" if len(parts) == 2 else f"{len(parts) - 1} paragraphs"
+        raise ValidationError({"quote": ValidationError(
+            f"These words run on past the end of paragraph {passage.ordinal} into the next {following_words}; "
+            f"a citation quotes one passage. Cite each part separately ({pieces}).",
+            code="spans_passages",
+        )})
 
 
 @receiver(post_delete, sender=Citation)

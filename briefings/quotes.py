@@ -6,7 +6,9 @@ differences away (case is never ignored), but what callers get back is always
 the exact substring of the source and its offsets, so what is stored is what
 the source prints.
 """
+import difflib
 import re
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,12 +33,18 @@ INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 
 
 class QuoteError(ValueError):
-    """A quote that cannot be verified. ``code`` names the reason for forms and tests."""
+    """A quote that cannot be verified. ``code`` names the reason for forms and tests.
 
-    def __init__(self, message, code, suggestion=None):
+    ``suggestion`` is the closest words of the passage and ``differences`` the words that differ
+    (see ``differing_words``); ``parts`` the pieces of a quote that runs on into the next passages.
+    """
+
+    def __init__(self, message, code, suggestion=None, differences=(), parts=()):
         super().__init__(message)
         self.code = code
         self.suggestion = suggestion
+        self.differences = list(differences)
+        self.parts = list(parts)
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,97 @@ def fold(text):
     return Folded(folded, text)
 
 
+def normalise(quote):
+    """A pasted quote in the composed form (NFC) sources are stored in: "é" typed as e + accent is "é"."""
+    return unicodedata.normalize("NFC", quote or "")
+
+
+# Quote marks a quote may be pasted with: opening mark -> the closing marks that balance it.
+_OUTER_MARKS = {
+    "“": "”“", "”": "”", '"': '"“”', "«": "»", "»": "«", "„": "“”", "‚": "‘’", "‘": "’‘", "’": "’",
+    "'": "'’", "‹": "›", "›": "‹", "「": "」", "『": "』",
+}
+_CLOSING_MARKS = set("”\"»«“’'‘›‹」』")
+
+
+def strip_outer_marks(quote):
+    """Remove the quote marks pasted around a quote (the footnote adds its own).
+
+    Only a balanced pair around the whole quote, or a lone mark at its very start
+    or end, is removed; an apostrophe inside a word ("Moscow's") or ending one
+    ("the countries'") stays.
+    """
+    text = normalise(quote).strip()
+    for _ in range(3):  # ““doubled”” marks come off in turn
+        stripped = _strip_once(text)
+        if stripped == text:
+            break
+        text = stripped
+    return text
+
+
+def _strip_once(text):
+    if len(text) < 2:
+        return text
+    first, last = text[0], text[-1]
+    inner = text[1:-1]
+    if first in _OUTER_MARKS and last in _OUTER_MARKS[first] and _balanced(inner, first, last):
+        return inner.strip()
+    if first in _OUTER_MARKS and first not in "'’" and not any(c in _OUTER_MARKS[first] for c in text[1:]):
+        return text[1:].strip()  # a lone opening mark
+    openers = [opening for opening, closers in _OUTER_MARKS.items() if last in closers]
+    if last in _CLOSING_MARKS and last not in "'’‘" and not any(o in text[:-1] for o in openers):
+        return text[:-1].strip()  # a lone closing mark
+    return text
+
+
+def _is_apostrophe(text, index):
+    """A mark between two letters or digits is an apostrophe, not a quote mark."""
+    return 0 < index < len(text) - 1 and text[index - 1].isalnum() and text[index + 1].isalnum()
+
+
+def _balanced(inner, first, last):
+    """Whether the marks inside pair up, so that the outer two belong together."""
+    marks = [i for i, char in enumerate(inner) if char in (first, last) and not _is_apostrophe(inner, i)]
+    if first == last:
+        return not marks  # a straight mark inside cannot say which side it closes
+    depth = 0
+    for index in marks:
+        depth += 1 if inner[index] == first else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def folded_quote_of(quote):
+    """A pasted quote as matching compares it: composed (NFC), folded, without outer spaces."""
+    return fold(normalise(quote).strip()).text.strip()
+
+
+def _lower_keeping_length(text):
+    """Lower case, except letters whose lower case is longer (İ): positions in the text stay valid."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
+
+
+def find_loosely(text, words):
+    """The (start, end) span of ``text`` holding ``words`` typed in a search box, or None.
+
+    Like a quote, typography is folded away; unlike a quote, case is ignored and the
+    words may begin or end inside a word of the text.
+    """
+    wanted = _lower_keeping_length(folded_quote_of(words))
+    if not wanted:
+        return None
+    folded = fold(text)
+    position = _lower_keeping_length(folded.text).find(wanted)
+    if position == -1:
+        return None
+    return folded.span(position, position + len(wanted))
+
+
 def word_count(quote):
     """Words are runs between spaces or dashes that hold at least one letter or digit."""
     return sum(1 for word in fold(quote).text.replace("-", " ").split() if any(char.isalnum() for char in word))
@@ -188,7 +287,7 @@ def find_all(text, quote, limit=None):
 
     The passage is folded once, however many places match.
     """
-    folded_quote = fold(quote.strip()).text.strip()
+    folded_quote = folded_quote_of(quote)
     if not folded_quote:
         return []
     folded = fold(text)
@@ -210,7 +309,7 @@ def _window(length):
 
 def match_at(text, quote, start):
     """The span of ``quote`` starting exactly at ``start`` in ``text``, or None; folds only the text there."""
-    folded_quote = fold(quote.strip()).text.strip()
+    folded_quote = folded_quote_of(quote)
     if not folded_quote or start is None or not 0 <= start < len(text) or text[start].isspace():
         return None
     window = fold(text[start:start + _window(len(folded_quote))])
@@ -256,7 +355,7 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
 
     Returns (words, score) where words is an exact substring of ``text``.
     """
-    folded_quote = fold(quote.strip()).text.strip()
+    folded_quote = folded_quote_of(quote)
     if not folded_quote or len(folded_quote) * len(text) > NEAR_MATCH_MAX_WORK:
         return None  # too much to compare: the caller says the words are missing without a suggestion
     folded = fold(text)
@@ -272,6 +371,7 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
     if not inside:
         return None
     wanted = len(folded_quote.split())
+    quote_words = _bare_words(folded_quote)
     first_choices = range(max(0, inside[0] - 2), min(len(words), inside[0] + 3))
     best = None
     for first in first_choices:
@@ -279,13 +379,102 @@ def closest_words(text, quote, threshold=NEAR_MATCH_SCORE):
             start, end = _strip_punctuation(text, words[first][0], words[last][1], folded_quote)
             if end <= start:
                 continue
-            score = fuzz.ratio(folded_quote, fold(text[start:end]).text)
-            if best is None or score > best[0]:
-                best = (score, start, end)
-    if best is None or best[0] < threshold:
+            candidate = fold(text[start:end]).text
+            score = fuzz.ratio(folded_quote, candidate)
+            # Most words in common less the difference in number, then most words in place, then the closest
+            # characters: a wrong first or last word is shown in its place, not dropped or replaced.
+            key = (*_word_agreement(quote_words, candidate), score)
+            if best is None or key > best[0]:
+                best = (key, start, end)
+    if best is None or best[0][2] < threshold:
         return None
-    score, start, end = best
+    (_common, _in_place, score), start, end = best
     return text[start:end], score
+
+
+def _bare_words(folded):
+    return [word.strip(".,;:!?\"'()[]") for word in folded.split()]
+
+
+def _word_agreement(quote_words, folded_candidate):
+    """(words in common less the difference in number of words, words at the same place from either end)."""
+    words = _bare_words(folded_candidate)
+    matcher = difflib.SequenceMatcher(a=quote_words, b=words, autojunk=False)
+    common = sum(block.size for block in matcher.get_matching_blocks())
+    front = sum(1 for a, b in zip(quote_words, words, strict=False) if a == b)
+    back = sum(1 for a, b in zip(reversed(quote_words), reversed(words), strict=False) if a == b)
+    return common - abs(len(words) - len(quote_words)), max(front, back)
+
+
+def differing_words(quote, words):
+    """What differs between a quote and the closest words of a passage, word by word.
+
+    A list of (quoted, printed) pairs of strings; either may be empty (words missing
+    from the quote, or words the passage does not have).
+    """
+    quoted, printed = fold(quote.strip()).text.split(), words.split()
+    folded_printed = [fold(word).text for word in printed]
+    matcher = difflib.SequenceMatcher(a=quoted, b=folded_printed, autojunk=False)
+    return [
+        (" ".join(quoted[a1:a2]), " ".join(printed[b1:b2]))
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def describe_differences(differences):
+    """The differing words in a sentence: “Ukrainian” where the passage has “Ukraine”."""
+    parts = []
+    for quoted, printed in differences[:5]:
+        if quoted and printed:
+            parts.append(f"“{quoted}” where the passage has “{printed}”")
+        elif quoted:
+            parts.append(f"“{quoted}”, which the passage does not have")
+        else:
+            parts.append(f"the passage’s “{printed}”, missing from the quote")
+    if len(differences) > 5:
+        parts.append(f"{len(differences) - 5} more")
+    return "; ".join(parts)
+
+
+MAX_SPLIT_WORDS = 2000
+
+
+def split_across(texts, quote):
+    """Where a quote falls that begins at the end of ``texts[0]`` and runs on into the texts after it.
+
+    Returns [(index of the text, QuoteMatch), ...] with one part per text, or None
+    when the quote does not run on like that. Only the end of the first text and
+    the start of the others are folded, as much as the quote could cover.
+    """
+    folded_quote = folded_quote_of(quote)
+    if not folded_quote or len(texts) < 2:
+        return None
+    first = texts[0]
+    offset = max(0, len(first) - _window(len(folded_quote)))
+    tail = fold(first[offset:])
+    tail_text = tail.text.rstrip()
+    cuts = [index for index, char in enumerate(folded_quote) if char == " "][:MAX_SPLIT_WORDS]
+    for cut in reversed(cuts):
+        head = folded_quote[:cut]
+        at = len(tail_text) - len(head)
+        if not tail_text.endswith(head) or (at > 0 and tail_text[at - 1] != " "):
+            continue
+        start, end = tail.span(at, len(tail_text))
+        parts = [(0, _match(first, *_trim(first, offset + start, offset + end)))]
+        rest = folded_quote[cut + 1:]
+        for index, text in enumerate(texts[1:], start=1):
+            window = fold(text[:_window(len(rest))])
+            if window.text.startswith(rest):
+                parts.append((index, _match(text, *_trim(text, *window.span(0, len(rest))))))
+                return parts
+            whole = window.text.strip()
+            if len(text) > _window(len(rest)) or not whole or not rest.startswith(whole + " "):
+                break
+            # The whole passage is the middle of the quote.
+            parts.append((index, _match(text, *_trim(text, 0, len(text)))))
+            rest = rest[len(whole) + 1:]
+    return None
 
 
 def _spans_description(spans, more=False):
@@ -306,8 +495,9 @@ def locate(text, quote, *, start=None, prefix="", suffix=""):
     When the quote occurs more than once, ``start`` (an offset) or ``prefix`` /
     ``suffix`` (words around it) say which occurrence is meant. Raises QuoteError.
     """
+    quote = normalise(quote)
     check_length(quote)
-    folded_quote = fold(quote.strip()).text.strip()
+    folded_quote = folded_quote_of(quote)
     if len(folded_quote) > longest_possible(text):
         raise QuoteError(
             f"The quote is longer than the whole passage ({len(folded_quote):,} characters against "
@@ -328,10 +518,13 @@ def locate(text, quote, *, start=None, prefix="", suffix=""):
             )
         if near:
             words, _score = near
+            differences = differing_words(quote, words)
+            detail = f" Different: {describe_differences(differences)}." if differences else ""
             raise QuoteError(
-                f"These words are not in the passage. The closest words in it are: “{words}”",
+                f"These words are not in the passage. The closest words in it are: “{words}”{detail}",
                 code="not_found",
                 suggestion=words,
+                differences=differences,
             )
         raise QuoteError(
             "These words are not in the passage, and nothing in it comes close: "

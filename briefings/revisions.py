@@ -29,7 +29,10 @@ from .models import (
 
 # What a citation is, for comparing revisions. Its re-anchoring status is
 # recorded too but is not something an editor wrote.
-CITATION_FIELDS = ("label", "passage_id", "quote", "start", "end", "prefix", "suffix", "note", "order")
+CITATION_FIELDS = (
+    "label", "passage_id", "quote", "start", "end", "prefix", "suffix", "note", "order",
+    "translation", "translation_by",
+)
 
 
 def copied_citation_fields(citation):

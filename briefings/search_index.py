@@ -30,6 +30,33 @@ def search_config():
     return getattr(settings, "SEARCH_CONFIG", "english")
 
 
+# PostgreSQL: the text search configuration a passage's words are indexed with, by its source's language
+# (the first part of a code like "ru" or "ru-RU"): the stemming configurations PostgreSQL ships. Other
+# languages (Azerbaijani, Georgian, Armenian, ...) are indexed word for word ("simple"); a source without
+# a language uses ``SEARCH_CONFIG``. Migration 0025 writes this table into the database function
+# ``briefings_search_config``; changing it means a new migration.
+LANGUAGE_CONFIGS = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi",
+    "hu": "hungarian", "id": "indonesian", "it": "italian", "lt": "lithuanian", "ne": "nepali",
+    "nb": "norwegian", "nn": "norwegian", "no": "norwegian", "nl": "dutch", "pt": "portuguese",
+    "ro": "romanian", "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+    "yi": "yiddish",
+}
+CONFIG_FUNCTION = "briefings_search_config"
+# The database function that turns search words into a query in every configuration the sources use.
+PASSAGE_QUERY_FUNCTION = "briefings_passage_tsquery"
+
+
+def language_config(language, default=None):
+    """The PostgreSQL text search configuration for a source's language code."""
+    primary = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    if not primary:
+        return default or search_config()
+    return LANGUAGE_CONFIGS.get(primary, "simple")
+
+
+
 @functools.cache
 def fts5_available():
     """Whether this Python's SQLite library was built with FTS5 (checked once, on a private database)."""

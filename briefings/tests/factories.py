@@ -52,7 +52,7 @@ def make_user(username="writer", group=None, *, superuser=False, **fields):
 # Sources ----------------------------------------------------------------------
 
 
-def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", kinds=None, **metadata):
+def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", kinds=None, language="en", **metadata):
     """A source whose passages are ``paragraphs`` (``ARTICLE`` if none), one per line, as the importer stores them.
 
     ``kinds`` maps an ordinal to a ``Passage.Kind``; boilerplate passages cannot be cited. ``metadata`` sets
@@ -70,7 +70,7 @@ def make_source(*paragraphs, slug=None, title=None, publisher="Caucasus Wire", k
         content_hash=sha256(text),
         imported_at=now,
         updated_at=now,
-        **{"url": f"https://news.example.org/{number}", "language": "en", **metadata},
+        **{"url": f"https://news.example.org/{number}", "language": language, **metadata},
     )
     offset = 0
     passages = []

@@ -135,6 +135,65 @@ class CreateWithInlinesTests(AdminTestCase):
         self.assertContains(response, "The closest words in it are")
         self.assertFalse(Briefing.objects.exists())
 
+    def test_quote_without_passage_fills_in_the_passage(self):
+        """A quote pasted with no passage chosen is saved against the one passage holding it, marks removed."""
+        response = self.add_briefing(
+            "Freight will move.[^freight]",
+            [{"label": "freight", "order": "1", "passage": "", "quote": "“rail freight between Russia and Iran”"}],
+        )
+        self.assertEqual(response.status_code, 302, response.content.decode()[:3000])
+        citation = Citation.objects.get()
+        self.assertEqual((citation.passage, citation.quote), (self.freight, "rail freight between Russia and Iran"))
+
+    def test_quote_in_several_passages_lists_them_with_the_words_marked(self):
+        """A quote found in several passages is refused with each passage and its matching words, escaped."""
+        make_source("Officials in Baku signed a transit agreement <quickly>.", title="Second <b>story</b>")
+        response = self.add_briefing(
+            "Signed.[^signed]", [{"label": "signed", "order": "1", "passage": "", "quote": "Officials in Baku signed"}],
+        )
+        self.assertContains(response, "These words are in 2 passages; choose the one you mean")
+        self.assertContains(response, "<mark>Officials in Baku signed</mark> a transit agreement &lt;quickly&gt;.")
+        self.assertContains(response, "Second &lt;b&gt;story&lt;/b&gt;, paragraph 1")
+        self.assertFalse(Briefing.objects.exists())
+
+    def test_quote_found_nowhere_says_so(self):
+        """A quote in no passage of any source is refused with its own message, and nothing is saved."""
+        response = self.add_briefing(
+            "Signed.[^signed]",
+            [{"label": "signed", "order": "1", "passage": "", "quote": "words printed nowhere at all"}],
+        )
+        self.assertContains(response, "No current passage of any source holds these words")
+        self.assertFalse(Briefing.objects.exists())
+
+    def test_quote_across_two_paragraphs_offers_the_parts(self):
+        """A quote pasted across two paragraphs is refused with the two parts to cite separately."""
+        response = self.add_briefing(
+            "Signed.[^signed]",
+            [{"label": "signed", "order": "1", "passage": "",
+              "quote": "after months of talks.\nThe agreement covers rail freight"}],
+        )
+        self.assertContains(response, "These words run on from one paragraph into the next")
+        self.assertContains(response, "paragraph 1: Officials in Baku signed a transit agreement on Monday "
+                                      "<mark>after months of talks.</mark>")
+        self.assertContains(response, "paragraph 2: <mark>The agreement covers rail freight</mark>")
+        response = self.add_briefing(
+            "Signed.[^signed]",
+            [{"label": "signed", "order": "1", "passage": str(self.signed.pk),
+              "quote": "after months of talks.\nThe agreement covers rail freight"}],
+        )
+        self.assertContains(response, "These words run on past the end of paragraph 1 into the next paragraph")
+
+    def test_translation_is_saved_with_its_translator(self):
+        """A translation entered with its translator is kept; without a translator it is refused."""
+        row = {"label": "signed", "order": "1", "passage": str(self.signed.pk), "quote": "signed a transit agreement",
+               "translation": "a signé un accord de transit"}
+        response = self.add_briefing("Signed.[^signed]", [row])
+        self.assertContains(response, "Say who translated the quote")
+        response = self.add_briefing("Signed.[^signed]", [{**row, "translation_by": "Jane Doe"}])
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(Citation.objects.get().translation_by, "Jane Doe")
+        self.assertIn("Translation by Jane Doe", Briefing.objects.get().body_html)
+
     def test_boilerplate_passage_is_refused(self):
         """Choosing page furniture as the passage is refused."""
         response = self.add_briefing(
@@ -323,6 +382,69 @@ class PassageAdminTests(AdminTestCase):
         results = self.autocomplete("Baku")
         self.assertEqual(len(results), 1)
         self.assertNotIn("Share", " ".join(self.autocomplete("Share")))
+
+    def cite_search(self, term):
+        response = self.client.get(
+            reverse("admin:sources_passage_cite_search"),
+            {"term": term, "app_label": "briefings", "model_name": "citation", "field_name": "passage"},
+        )
+        self.assertEqual(response.status_code, 200)
+        return [result["text"] for result in response.json()["results"]]
+
+    def test_citation_editor_search_tolerates_typed_typography(self):
+        """A straight apostrophe or a hyphen typed in the passage search finds curly apostrophes and dashes."""
+        source = make_source("Moscow’s influence has waned.", "The North–South Corridor opened.", slug="waning")
+        self.assertEqual(self.cite_search("Moscow's influence"), ["waning p-1: Moscow’s influence has waned."])
+        self.assertEqual(self.cite_search("North-South Corridor"), ["waning p-2: The North–South Corridor opened."])
+        self.assertEqual(len(self.cite_search("waning")), 2)  # the source's name still finds its passages
+        Passage.objects.filter(source=source).update(retired=True)
+        self.assertEqual(self.cite_search("Moscow's influence"), [])
+
+    def test_citation_editor_search_shows_the_matching_words(self):
+        """A result shows the words that matched, not the passage's opening."""
+        make_source("An opening that says nothing much, at length, before it gets to the point: "
+                    "the rail freight tariff was cut in half.", slug="tariffs")
+        self.assertEqual(self.cite_search("freight tariff"),
+                         ["tariffs p-1: …t gets to the point: the rail freight tariff was cut in half."])
+
+    def test_citation_editor_uses_the_tolerant_search(self):
+        """The citation editor's passage field asks the tolerant search and knows where to find passages."""
+        response = self.client.get(ADD_URL)
+        self.assertContains(response, f'data-ajax--url="{reverse("admin:sources_passage_cite_search")}"')
+        self.assertContains(response, f'data-find-url="{reverse("admin:sources_passage_find")}"')
+
+    def find(self, quote):
+        response = self.client.get(reverse("admin:sources_passage_find"), {"quote": quote})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("no-store", response["Cache-Control"])
+        return response.json()
+
+    def test_finder_returns_the_passage_quote_and_context(self):
+        """Pasting a quote with straight quote marks returns its passage, exact words and context to fill in."""
+        result = self.find('"rail freight between Russia and Iran"')
+        self.assertEqual(len(result["results"]), 1)
+        found = result["results"][0]
+        self.assertEqual(found["passage"], self.freight.pk)
+        self.assertEqual(found["quote"], "rail freight between Russia and Iran")
+        self.assertEqual(found["prefix"], "The agreement covers ")
+        self.assertEqual(found["suffix"], " through Azerbaijan.")
+        self.assertIn("<mark>rail freight between Russia and Iran</mark>", found["html"])
+
+    def test_finder_says_why_a_quote_cannot_be_looked_for(self):
+        """A quote too short to look for gets the same message as saving it would."""
+        result = self.find("rail freight")
+        self.assertEqual(result["results"], [])
+        self.assertEqual(result["code"], "too_short")
+        self.assertIn("too short", result["error"])
+
+    def test_finder_is_for_staff_who_write_citations(self):
+        """People who may not write citations, or are not signed in, get nothing from the finder."""
+        url = reverse("admin:sources_passage_find") + "?quote=rail+freight+between+Russia"
+        reader = get_user_model().objects.create_user("reader", password="unused-in-tests", is_staff=True)
+        self.client.force_login(reader)
+        self.assertEqual(self.client.get(url).status_code, 403)
+        self.client.logout()
+        self.assertEqual(self.client.get(url).status_code, 302)
 
     def test_passage_shows_what_cites_it(self):
         """A passage's admin page lists the briefings citing it."""

@@ -138,6 +138,24 @@ class FootnoteRenderingTests(TestCase):
         self.assertIn(f'href="/sources/kyiv-independent/versions/1/?cite={self.winner.pk}#:~:text=', self.html)
         self.assertIn("the%20only%20winner%20of%20the%20Ukraine%20war", self.html)
 
+    def test_translation_is_shown_labelled_beside_the_original_words(self):
+        """A translated quote keeps the source's words and adds the translation, labelled with its translator."""
+        source = make_source("Россия и Азербайджан подписали декларацию о союзничестве.", slug="kremlin")
+        briefing = make_briefing(body="Claim.[^ru]")
+        citation = cite(
+            briefing, passage(source, 1), "Россия и Азербайджан подписали", label="ru",
+            translation="Russia and Azerbaijan <signed>", translation_by="DeepL",
+        )
+        html = render_body(briefing.body, [citation])
+        self.assertIn('<q class="footnote-quote">Россия и Азербайджан подписали</q>', html)
+        self.assertIn(
+            '<span class="footnote-translation">Translation by DeepL: '
+            "<q>Russia and Azerbaijan &lt;signed&gt;</q></span>",
+            html,
+        )
+        self.assertIn("text=%D0%A0", html)  # the link still finds the original words in the source
+        self.assertNotIn("footnote-translation", self.html)
+
     def test_note_is_shown_escaped(self):
         """An analyst's note appears with its footnote."""
         self.assertIn('<span class="footnote-note">An old line.</span>', self.html)

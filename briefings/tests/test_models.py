@@ -71,6 +71,66 @@ class CitationVerificationTests(TestCase):
         self.assertIn("closest words", raised.exception.message_dict["quote"][0])
         self.assertFalse(Citation.objects.exists())
 
+    def test_quote_marks_pasted_around_a_quote_are_not_stored(self):
+        """Quote marks pasted with the words are removed, so the footnote does not show them doubled."""
+        for pasted in ('"it could fill the gap"', "“it could fill the gap”", "«it could fill the gap»",
+                       "“\"it could fill the gap"):
+            with self.subTest(pasted=pasted):
+                citation = cite(self.briefing, self.paragraph, pasted, label="q")
+                self.assertEqual(citation.quote, "it could fill the gap")
+                citation.delete()
+
+    def test_quote_marks_that_belong_to_the_source_are_kept(self):
+        """Marks the source prints inside the quoted words are kept as the source prints them."""
+        citation = cite(self.briefing, self.curly, 'is "a key partner in our efforts')
+        self.assertEqual(citation.quote, "is “a key partner in our efforts")
+
+    def test_translation_needs_a_translator(self):
+        """A translation without a named translator is refused, and so is a translator without a translation."""
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, self.paragraph, "it could fill the gap", translation="il pourrait combler")
+        self.assertIn("Say who translated the quote", raised.exception.message_dict["translation_by"][0])
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, self.paragraph, "it could fill the gap", translation_by="  DeepL ")
+        self.assertIn("there is no translation", raised.exception.message_dict["translation"][0])
+        citation = cite(
+            self.briefing, self.paragraph, "it could fill the gap", translation=" il pourrait combler ",
+            translation_by=" Jane Doe ",
+        )
+        self.assertEqual((citation.translation, citation.translation_by), ("il pourrait combler", "Jane Doe"))
+
+    def test_translation_is_kept_in_the_published_revision(self):
+        """A revision records the translation and its translator, and changing them is a change to the draft."""
+        citation = cite(
+            self.briefing, self.paragraph, "it could fill the gap", translation="il pourrait combler",
+            translation_by="DeepL",
+        )
+        fields = revisions.copied_citation_fields(citation)
+        self.assertEqual((fields["translation"], fields["translation_by"]), ("il pourrait combler", "DeepL"))
+        self.assertIn("translation", revisions.CITATION_FIELDS)
+        self.assertIn("translation_by", revisions.CITATION_FIELDS)
+
+    def test_quote_running_into_the_next_paragraph_names_both_parts(self):
+        """A quote pasted across two paragraphs is refused with the paragraphs and the words of each."""
+        source = make_source(
+            "Freight grew last year. It is easier to ship goods",
+            "through Azerbaijan than around it, the ministry said.",
+        )
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, passage(source, 1), "“It is easier to ship goods\n\nthrough Azerbaijan than around it”")
+        message = raised.exception.message_dict["quote"][0]
+        self.assertEqual(raised.exception.error_dict["quote"][0].code, "spans_passages")
+        self.assertIn("run on past the end of paragraph 1 into the next paragraph", message)
+        self.assertIn("paragraph 1: “It is easier to ship goods”", message)
+        self.assertIn("paragraph 2: “through Azerbaijan than around it”", message)
+
+    def test_quote_longer_than_its_passage_may_still_run_on(self):
+        """A run-on quote longer than its whole first passage is recognised too, not only called too long."""
+        source = make_source("It is easier to ship", "goods through Azerbaijan than around it, the ministry said.")
+        with self.assertRaises(ValidationError) as raised:
+            cite(self.briefing, passage(source, 1), "It is easier to ship goods through Azerbaijan")
+        self.assertEqual(raised.exception.error_dict["quote"][0].code, "spans_passages")
+
     def test_case_difference_is_refused(self):
         """A quote with different capitals is not accepted."""
         with self.assertRaises(ValidationError):

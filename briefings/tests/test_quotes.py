@@ -176,3 +176,192 @@ class BoundedWorkTests(SimpleTestCase):
         self.assertEqual(text[slice(*folded.span(start, start + 4))], "with")
         self.assertEqual(folded.span(folded.text.index("spaces"), folded.text.index("spaces") + 6),
                          (text.index("spaces"), text.index("spaces") + 6))
+
+
+RUSSIAN = "«Россия и Азербайджан подписали декларацию о союзническом взаимодействии», — заявил Ильхам Алиев."
+AZERBAIJANI = "İlham Əliyev bildirib ki, Şimal–Cənub dəhlizi ölkə üçün çox önəmlidir, “çünki yük artır”."
+GERMAN = "Der Minister sagte: „Das ist ein wichtiger Schritt für die Region“ und ‚ein gutes Zeichen‘."
+
+
+class LanguageToleranceTests(SimpleTestCase):
+    def test_cyrillic_quote_with_straight_marks_is_found(self):
+        """A Russian quote typed with straight quote marks and a hyphen finds the source's guillemets and dash."""
+        match = quotes.locate(RUSSIAN, '"Россия и Азербайджан подписали')
+        self.assertEqual(match.quote, "«Россия и Азербайджан подписали")
+        match = quotes.locate(RUSSIAN, 'взаимодействии", - заявил Ильхам')
+        self.assertEqual(match.quote, "взаимодействии», — заявил Ильхам")
+
+    def test_cyrillic_case_stays_significant(self):
+        """A Russian quote with different capitals is refused, as in English."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(RUSSIAN, "россия и азербайджан подписали")
+        self.assertEqual(raised.exception.code, "not_found")
+
+    def test_azerbaijani_letters_and_dotted_capital_i(self):
+        """Azerbaijani letters (ə ğ ı ş ç ö ü, İ) match themselves, and an en dash matches a typed hyphen."""
+        match = quotes.locate(AZERBAIJANI, "İlham Əliyev bildirib ki, Şimal-Cənub dəhlizi")
+        self.assertEqual(match.quote, "İlham Əliyev bildirib ki, Şimal–Cənub dəhlizi")
+
+    def test_azerbaijani_dotless_i_is_not_dotted_i(self):
+        """"ı" and "i" are different letters: swapping them is a different quote."""
+        with self.assertRaises(quotes.QuoteError):
+            quotes.locate(AZERBAIJANI, "Şimal–Cənub dəhlizi olke ücün")
+        with self.assertRaises(quotes.QuoteError):
+            quotes.locate(AZERBAIJANI, "ilham Əliyev bildirib ki")
+
+    def test_decomposed_input_matches_composed_text(self):
+        """A quote pasted with letters and accents as separate characters (NFD) matches the stored text."""
+        import unicodedata
+
+        decomposed = unicodedata.normalize("NFD", "ölkə üçün çox önəmlidir")
+        self.assertNotEqual(decomposed, "ölkə üçün çox önəmlidir")
+        self.assertEqual(quotes.locate(AZERBAIJANI, decomposed).quote, "ölkə üçün çox önəmlidir")
+        cyrillic = unicodedata.normalize("NFD", "о союзническом взаимодействии")  # й is и + breve
+        self.assertEqual(quotes.locate(RUSSIAN, cyrillic).quote, "о союзническом взаимодействии")
+
+    def test_low_high_and_single_low_quotes(self):
+        """German „low-high“ and ‚single low‘ marks match straight ones typed on a keyboard."""
+        self.assertEqual(
+            quotes.locate(GERMAN, 'sagte: "Das ist ein').quote, "sagte: „Das ist ein"
+        )
+        self.assertEqual(
+            quotes.locate(GERMAN, "und 'ein gutes Zeichen'").quote, "und ‚ein gutes Zeichen‘"
+        )
+
+    def test_unicode_spaces_match_a_plain_space(self):
+        """Non-breaking, thin, narrow and ideographic spaces in the source or the quote match a plain space."""
+        for space in ("\u00a0", "\u2002", "\u2009", "\u200a", "\u202f", "\u205f", "\u3000"):
+            with self.subTest(space=hex(ord(space))):
+                text = f"The{space}war in{space}Ukraine has enhanced this role."
+                self.assertEqual(quotes.locate(text, "war in Ukraine has").quote, f"war in{space}Ukraine has")
+                self.assertEqual(quotes.locate(TEXT, f"the{space}only winner").quote, "the only winner")
+
+    def test_soft_hyphens_and_zero_width_characters_are_ignored(self):
+        """A soft hyphen or zero-width space left by a word processor does not stop a quote matching."""
+        self.assertEqual(
+            quotes.locate(AZERBAIJANI, "İlham Əli\u00adyev bil\u200bdirib ki").quote, "İlham Əliyev bildirib ki"
+        )
+        text = "The trans\u00adit route runs through Baku."
+        self.assertEqual(quotes.locate(text, "The transit route").quote, "The trans\u00adit route")
+
+    def test_every_dash_matches_a_hyphen(self):
+        """Each kind of hyphen and dash in the source matches a typed hyphen."""
+        for dash in "‐‑‒–—−":
+            with self.subTest(dash=hex(ord(dash))):
+                text = f"the North{dash}South Corridor opened"
+                match = quotes.locate(text, "the North-South Corridor")
+                self.assertEqual(match.quote, f"the North{dash}South Corridor")
+
+
+class OuterMarksTests(SimpleTestCase):
+    def test_balanced_outer_marks_are_removed(self):
+        """Quote marks pasted around a quote are removed, whatever the language's marks."""
+        for pasted, kept in (
+            ("“the only winner”", "the only winner"),
+            ('"the only winner"', "the only winner"),
+            ("«Россия и Азербайджан»", "Россия и Азербайджан"),
+            ("„Das ist gut“", "Das ist gut"),
+            ("'the only winner'", "the only winner"),
+            ("‚ein gutes Zeichen‘", "ein gutes Zeichen"),
+            ("““it is eas[ier]…,””", "it is eas[ier]…,"),
+        ):
+            with self.subTest(pasted=pasted):
+                self.assertEqual(quotes.strip_outer_marks(pasted), kept)
+
+    def test_lone_leading_or_trailing_mark_is_removed(self):
+        """A mark left over at either end of a pasted quote is removed."""
+        self.assertEqual(quotes.strip_outer_marks('“"The Russian Federation has'), "The Russian Federation has")
+        self.assertEqual(quotes.strip_outer_marks("the only winner.”"), "the only winner.")
+
+    def test_apostrophes_and_inner_quotes_stay(self):
+        """Apostrophes in or after words, and quotes inside the quote, are not taken for outer marks."""
+        for pasted in (
+            "Moscow's influence grew",
+            "the countries'",
+            "'tis the season",
+            "“He said” and then “she said”",
+            "'Moscow's influence' in 'the region'",
+        ):
+            with self.subTest(pasted=pasted):
+                self.assertEqual(quotes.strip_outer_marks(pasted), pasted)
+        self.assertEqual(quotes.strip_outer_marks("'Moscow's influence'"), "Moscow's influence")
+
+
+ROLE = "Azerbaijan’s role as a transit hub has grown since 2022. The war in Ukraine has enhanced this role, they say."
+
+
+class NearMissTests(SimpleTestCase):
+    def test_hint_shows_the_whole_span_and_marks_the_differing_words(self):
+        """The closest words include the quote's last word, and the words that differ are named."""
+        with self.assertRaises(quotes.QuoteError) as raised:
+            quotes.locate(ROLE, "The war in Ukraine had enhanced its role")
+        self.assertEqual(raised.exception.suggestion, "The war in Ukraine has enhanced this role")
+        self.assertEqual(raised.exception.differences, [("had", "has"), ("its", "this")])
+        self.assertIn("“had” where the passage has “has”", str(raised.exception))
+        self.assertIn("“its” where the passage has “this”", str(raised.exception))
+
+    def test_a_wrong_first_or_last_word_is_shown_in_its_place(self):
+        """The hint keeps the passage's word where the quote has another at either end, not a shorter or shifted run."""
+        text = "Moscow has long regarded the South Caucasus as its backyard, but the war changed that."
+        for quote, closest in (
+            ("long regarded the South strong", "long regarded the South Caucasus"),
+            ("a the South Caucasus as its backyard", "regarded the South Caucasus as its backyard"),
+        ):
+            with self.subTest(quote=quote), self.assertRaises(quotes.QuoteError) as raised:
+                quotes.locate(text, quote)
+            self.assertEqual(raised.exception.suggestion, closest)
+        self.assertEqual(raised.exception.differences, [("a", "regarded")])
+
+    def test_differing_words_name_missing_and_extra_words(self):
+        """Words left out of the quote, and words added to it, are both reported."""
+        self.assertEqual(
+            quotes.differing_words("war in Ukraine enhanced this role", "war in Ukraine has enhanced this role"),
+            [("", "has")],
+        )
+        self.assertEqual(
+            quotes.differing_words("war in Ukraine has really enhanced", "war in Ukraine has enhanced"),
+            [("really", "")],
+        )
+        self.assertIn("missing from the quote", quotes.describe_differences([("", "has")]))
+        self.assertIn("which the passage does not have", quotes.describe_differences([("really", "")]))
+
+    def test_typography_alone_is_not_a_difference(self):
+        """Curly and straight marks are not listed as differing words."""
+        self.assertEqual(quotes.differing_words("Azerbaijan's role as", "Azerbaijan’s role as"), [])
+
+
+FIRST = "The corridor carried more freight than ever last year. It is easier to ship goods"
+SECOND = "through Azerbaijan than around it, the ministry said."
+THIRD = "Only one line."
+
+
+class SplitAcrossTests(SimpleTestCase):
+    def test_quote_running_into_the_next_passage_is_split(self):
+        """A quote whose first words end one passage and the rest begin the next is split into two parts."""
+        parts = quotes.split_across([FIRST, SECOND], "It is easier to ship goods\n\nthrough Azerbaijan than around it")
+        self.assertEqual([index for index, _ in parts], [0, 1])
+        self.assertEqual(parts[0][1].quote, "It is easier to ship goods")
+        self.assertEqual(FIRST[parts[0][1].start:parts[0][1].end], "It is easier to ship goods")
+        self.assertEqual(parts[1][1].quote, "through Azerbaijan than around it")
+        self.assertEqual(parts[1][1].start, 0)
+
+    def test_quote_spanning_three_passages(self):
+        """A quote that covers a whole passage in the middle is split into three parts."""
+        parts = quotes.split_across(
+            [FIRST, THIRD, SECOND], "to ship goods Only one line. through Azerbaijan than"
+        )
+        self.assertEqual(
+            [match.quote for _, match in parts], ["to ship goods", "Only one line.", "through Azerbaijan than"]
+        )
+
+    def test_typography_is_tolerated_across_passages(self):
+        """Straight quotes and dashes typed into a two-paragraph quote still match."""
+        texts = ["He said it was “the best", "route” — for now, and more."]
+        parts = quotes.split_across(texts, 'it was "the best route" - for now')
+        self.assertEqual([match.quote for _, match in parts], ["it was “the best", "route” — for now"])
+
+    def test_words_not_at_the_end_of_the_first_passage_are_no_split(self):
+        """A quote whose first words are in the middle of the passage is not taken for a run-on quote."""
+        self.assertIsNone(quotes.split_across([FIRST, SECOND], "freight than ever through Azerbaijan"))
+        self.assertIsNone(quotes.split_across([FIRST, SECOND], "It is easier to ship goods by sea"))
+        self.assertIsNone(quotes.split_across([FIRST], "It is easier to ship goods"))

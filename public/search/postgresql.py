@@ -1,14 +1,16 @@
 """PostgreSQL: ``websearch_to_tsquery`` against the stored, GIN-indexed ``tsvector`` columns.
 
-The database generates those columns itself (migration 0009: a revision's
-title A, dek B, body C; a passage's text). ``ts_rank`` reads them, and
-``ts_headline`` runs for the shown rows only.
+The database fills those columns itself (migration 0009: a revision's title A,
+dek B, body C; migration 0015: a passage's text, in its source's language). A
+passage search asks in every configuration the sources use ("russian",
+"simple", ...), so Russian words are stemmed as Russian. ``ts_rank`` reads the
+columns, and ``ts_headline`` runs for the shown rows only.
 """
-from django.db.models import Expression, F
+from django.db.models import Expression, F, Func
 
-from briefings.search_index import VECTOR_COLUMN, search_config
+from briefings.search_index import CONFIG_FUNCTION, PASSAGE_QUERY_FUNCTION, VECTOR_COLUMN, search_config
 
-from .base import SearchBackend
+from .base import PASSAGES, SearchBackend
 from .results import ELLIPSIS, MARK_END, MARK_START
 
 
@@ -42,19 +44,31 @@ def stored_vector(column):
     return StoredVector(F(column))
 
 
-def ts_query(query):
+def ts_query(query, corpus=None):
+    """The query in the site's configuration; for passages, in every configuration the sources use.
+
+    The database works out the passages' configurations within the search's own
+    statement (``briefings_passage_tsquery``, migration 0015): no extra query.
+    """
     from django.contrib.postgres.search import SearchQuery
 
+    if corpus is PASSAGES:
+        passage_query = SearchQuery(query.text, search_type="websearch")
+        passage_query.function = PASSAGE_QUERY_FUNCTION  # the same words, through the database function
+        return passage_query
     return SearchQuery(query.text, search_type="websearch", config=search_config())
 
 
-def headline(field_name, query):
-    from django.contrib.postgres.search import SearchHeadline
+def headline(field_name, query, corpus=None):
+    from django.contrib.postgres.search import SearchConfig, SearchHeadline
 
+    config = search_config()
+    if corpus is PASSAGES:  # each passage's words are cut in its source's language
+        config = SearchConfig(Func(F("source__language"), function=CONFIG_FUNCTION))
     return SearchHeadline(
         field_name,
-        ts_query(query),
-        config=search_config(),
+        ts_query(query, corpus),
+        config=config,
         start_sel=MARK_START,
         stop_sel=MARK_END,
         max_words=30,
@@ -66,13 +80,15 @@ def headline(field_name, query):
 
 class PostgresBackend(SearchBackend):
     def filter(self, queryset, corpus, query):
-        return queryset.alias(search_vector=stored_vector(corpus.anchor)).filter(search_vector=ts_query(query))
+        return queryset.alias(search_vector=stored_vector(corpus.anchor)).filter(
+            search_vector=ts_query(query, corpus)
+        )
 
     def rank(self, candidates, corpus, query):
         from django.contrib.postgres.search import SearchRank
 
         # The rank reads the stored vector; PostgreSQL cuts headlines after the sort, for the page's rows only.
         return candidates.annotate(
-            search_rank=SearchRank(stored_vector(corpus.anchor), ts_query(query)),
-            search_snippet=headline(corpus.snippet_field, query),
+            search_rank=SearchRank(stored_vector(corpus.anchor), ts_query(query, corpus)),
+            search_snippet=headline(corpus.snippet_field, query, corpus),
         )

@@ -405,3 +405,48 @@ class ChangesPageTests(BrowserTestCase):
         with tempfile.TemporaryDirectory() as folder:
             Path(folder, "changes.html").write_bytes(page.request.get(self.url(self.path)).body())
             self.assertEqual(vnu_errors(folder), {})
+
+
+@override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS)
+class PassageFinderTests(BrowserTestCase):
+    """The citation editor finds the passage from a pasted quote."""
+
+    def setUp(self):
+        super().setUp()
+        from briefings.tests.factories import make_source
+
+        get_user_model().objects.create_superuser("desk", "desk@example.org", PASSWORD)
+        make_source(
+            "Moscow’s influence in the South Caucasus has waned, officials in Baku say.",
+            "Freight grew last year. It is easier to ship goods",
+            "through Azerbaijan than around it, the ministry said.",
+            slug="finder-story",
+        )
+        page = self.page
+        page.goto(self.url("/admin/login/?next=/admin/briefings/briefing/add/"))
+        page.get_by_label("Username").fill("desk")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#id_citations-0-quote")).to_be_visible()
+
+    def test_straight_quoted_quote_with_no_passage_fills_the_passage(self):
+        """A quote pasted with straight marks, then Find the passage: the passage is chosen, the source's words kept."""
+        page = self.page
+        page.locator("#id_citations-0-quote").fill('"Moscow\'s influence in the South Caucasus"')
+        page.get_by_role("button", name="Find the passage").click()
+        expect(page.locator("#select2-id_citations-0-passage-container")).to_contain_text("finder-story p-1")
+        expect(page.locator("#id_citations-0-quote")).to_have_value("Moscow’s influence in the South Caucasus")
+        expect(page.locator(".find-passage-results mark")).to_have_text("Moscow’s influence in the South Caucasus")
+
+    def test_two_paragraph_quote_is_split_into_two_citations(self):
+        """A quote pasted across two paragraphs is offered as two citations, one per passage, and split."""
+        page = self.page
+        page.locator("#id_citations-0-label").fill("easier")
+        page.locator("#id_citations-0-quote").fill("It is easier to ship goods\n\nthrough Azerbaijan than around it")
+        page.get_by_role("button", name="Find the passage").click()
+        expect(page.locator(".find-passage-results")).to_contain_text("run on from one paragraph into the next")
+        page.get_by_role("button", name="Split into 2 citations").click()
+        expect(page.locator("#id_citations-0-quote")).to_have_value("It is easier to ship goods")
+        expect(page.locator("#id_citations-1-quote")).to_have_value("through Azerbaijan than around it")
+        expect(page.locator("#id_citations-1-label")).to_have_value("easier-2")
+        expect(page.locator("#select2-id_citations-1-passage-container")).to_contain_text("finder-story p-3")

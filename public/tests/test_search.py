@@ -243,6 +243,43 @@ class PostgresIndexTests(PublicSiteTestCase):
         self.assertIn("search_vector", sql)
 
 
+class SearchLanguageTests(PublicSiteTestCase):
+    def test_language_codes_map_to_configurations(self):
+        """Russian sources are stemmed as Russian, languages PostgreSQL has no stemmer for word by word."""
+        self.assertEqual(search_index.language_config("ru"), "russian")
+        self.assertEqual(search_index.language_config("ru-RU"), "russian")
+        self.assertEqual(search_index.language_config("az"), "simple")
+        self.assertEqual(search_index.language_config("", default="english"), "english")
+
+    @skipUnless(connection.vendor == "postgresql", "text search configurations are PostgreSQL's")
+    def test_passages_are_indexed_and_searched_in_their_source_language(self):
+        """A Russian word finds its other forms in a Russian source; Azerbaijani words are found as written."""
+        russian = make_source("Россия и Азербайджан подписали декларацию о союзничестве.", language="ru")
+        azerbaijani = make_source("Şimal–Cənub dəhlizi ölkə üçün önəmlidir.", language="az")
+        english = make_source("Gas prices rose in Baku.", language="en")
+        found = set(search.filter_passages(Passage.objects.all(), "декларации"))
+        self.assertIn(passage(russian, 1), found)  # "декларацию" and "декларации" share a Russian stem
+        self.assertIn(passage(azerbaijani, 1), set(search.filter_passages(Passage.objects.all(), "dəhlizi")))
+        self.assertIn(passage(english, 1), set(search.filter_passages(Passage.objects.all(), "price")))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT search_vector = to_tsvector('simple', text) FROM sources_passage WHERE id = %s",
+                [passage(azerbaijani, 1).pk],
+            )
+            self.assertTrue(cursor.fetchone()[0])
+        ranked = search.rank_passages("декларации").ranked
+        self.assertIn("декларацию", " ".join(row.search_snippet for row in ranked))
+
+    @skipUnless(connection.vendor == "postgresql", "text search configurations are PostgreSQL's")
+    def test_a_source_language_change_reindexes_its_passages(self):
+        """Correcting a source's language re-indexes its passages in the new language."""
+        source = make_source("Россия подписала декларацию.", language="")
+        source.language = "ru"
+        source.save(update_fields=["language"])
+        found = set(search.filter_passages(Passage.objects.all(), "декларации"))
+        self.assertIn(passage(source, 1), found)
+
+
 @skipUnless(connection.vendor == "sqlite" and search_index.fts5_available(), "FTS5 is SQLite's")
 class SqliteIndexTests(PublicSiteTestCase):
     def test_index_repairs_itself_after_its_triggers_are_lost(self):
