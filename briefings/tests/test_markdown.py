@@ -130,7 +130,7 @@ class FootnoteRenderingTests(TestCase):
         self.assertIn('<li id="fn-1" class="footnote">', self.html)
         self.assertIn('<q class="footnote-quote">the only winner of the Ukraine war</q>', self.html)
         self.assertIn(f'href="/sources/kyiv-independent/versions/1/?cite={self.winner.pk}#p-1"', self.html)
-        self.assertIn("</a>, paragraph 1 <a", self.html)
+        self.assertIn(", paragraph 1 <a", self.html)
         self.assertIn("Putin visits Azerbaijan", self.html)
 
     def test_footnote_offers_a_text_fragment_link(self):
