@@ -14,7 +14,7 @@ from briefings.models import BriefingEvent, Citation
 from briefings.tests.factories import Newsroom, make_source, passage
 from sources.models import Source
 
-from .browser import FAST_PASSWORD_HASHERS, BrowserTestCase
+from .browser import AXE_SCRIPT, FAST_PASSWORD_HASHERS, Axe, BrowserTestCase
 
 PASSWORD = "correct horse battery staple"
 SLUG = "middle-corridor-freight"
@@ -56,6 +56,8 @@ SECOND = [
 
 @override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS)
 class SourceChangeWalkTests(BrowserTestCase):
+    tools = ("chromium", "axe")
+
     def setUp(self):
         super().setUp()
         pending = tempfile.TemporaryDirectory(prefix="briefings-intake-")
@@ -110,13 +112,23 @@ class SourceChangeWalkTests(BrowserTestCase):
         expect(banner.locator(".changed-since")).to_have_count(1 if changed else 0)
         return href
 
+    def assert_readable(self, page, selector):
+        """axe-core's contrast rule over the part of the page at ``selector``: words an editor must compare."""
+        page.add_script_tag(path=str(AXE_SCRIPT))
+        results = page.evaluate(
+            "selector => axe.run({include: [[selector]]}, {runOnly: ['color-contrast'], resultTypes: ['violations']})",
+            selector,
+        )
+        self.assertFalse(results["violations"], Axe.describe(results["violations"]))
+
     # The walk -------------------------------------------------------------
 
     def test_editor_replaces_a_cited_source_and_confirms_the_move_while_the_footnote_keeps_its_words(self):
         """An editor replaces a cited text and confirms the moved quote; the reader's footnote never loses it."""
         pinned = self.follow_footnote(changed=False)
 
-        editor = self.page
+        # The editor's context may load axe-core into the admin's pages; the reader's keeps the site's CSP.
+        editor = self.page = self.new_page(bypass_csp=True)
         self.log_in(editor)
         editor.goto(self.url(f"/admin/sources/source/{self.source.pk}/change/"))
         editor.get_by_role("link", name="Replace the text").click()
@@ -173,6 +185,7 @@ class SourceChangeWalkTests(BrowserTestCase):
         expect(row.locator(".source-change-words blockquote")).to_have_count(2)
         expect(row.locator(".source-change-words blockquote").first).to_contain_text(QUOTE)
         expect(row.locator(".source-change-words blockquote").last).to_contain_text(QUOTE)
+        self.assert_readable(editor, ".source-change-words")
         row.get_by_role("button", name="Confirm the new place").click()
         expect(editor.locator(".messagelist")).to_contain_text(
             f"Confirmed the new place of [^n1] in “{BRIEFING_TITLE}”."
