@@ -98,7 +98,7 @@ class SourceChangeWalkTests(BrowserTestCase):
         expect(changed_note).to_have_count(1 if changed else 0)
         link = note.locator(".footnote-source > a:not(.footnote-fragment)")
         # The same words and the same place as when the analyst quoted them, whatever the source became.
-        expect(note).to_contain_text(f"{QUOTE} — {SOURCE_TITLE}, paragraph 3")
+        expect(note).to_contain_text(f"{QUOTE} — {SOURCE_TITLE}, Caucasus Wire, paragraph 3")
         href = link.get_attribute("href")
         self.assertRegex(href, rf"^/sources/{SLUG}/versions/1/\?cite=\d+#p-3$")
         link.click()
