@@ -12,30 +12,32 @@ and the ETag; lists fetch authors and tags for the whole page with one query eac
 """
 import datetime
 from dataclasses import dataclass
+from io import StringIO
 
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Q
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 
 from briefings.models import AuthorProfile, Briefing, RevisionCitation, Tag
-from demo import corpus
 from public import caching
 from sources.models import Source
 
 NOW = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
 AS_OF = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
-SMALL = corpus.Plan(
-    sources=3, passages_per_source=10, briefings=12, tags=6, citations_per_briefing=3, analysts=2, editors=1,
-    as_of=AS_OF,
-)
-LARGE = corpus.Plan(
-    sources=12, passages_per_source=20, briefings=80, tags=40, citations_per_briefing=9, analysts=6, editors=3,
-    as_of=AS_OF,
-)
+# The corpus comes from the demo app's command, not its code: the reader site never imports the demo.
+SMALL = dict(sources=3, passages_per_source=10, briefings=12, tags=6, citations_per_briefing=3, analysts=2, editors=1)
+LARGE = dict(sources=12, passages_per_source=20, briefings=80, tags=40, citations_per_briefing=9, analysts=6, editors=3)
+# The generated corpus's commonest word (demo/corpus/plan.py).
+COMMON_WORD = "government"
+
+
+def generate(size, **options):
+    call_command("generate_corpus", as_of=AS_OF, stdout=StringIO(), stderr=StringIO(), **size, **options)
 
 
 @dataclass
@@ -84,7 +86,7 @@ def pages(size):
         "tag list": "/tags/",
         "tag page": f"/tags/{tag.slug}/",
         "source page": f"/sources/{source.slug}/",
-        "search": f"/search/?q={corpus.COMMON_WORD}",
+        "search": f"/search/?q={COMMON_WORD}",
         "corrections": "/corrections/",
         "feed": "/feed/",
         "atom feed": "/feed/atom/",
@@ -137,9 +139,9 @@ class QueryBudgetTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         admin = get_user_model().objects.create_superuser("budget-admin", "budget@example.org", "unused")
-        corpus.generate(SMALL)
+        generate(SMALL)
         cls.small = measure("small", admin)
-        corpus.generate(LARGE, replace=True)
+        generate(LARGE, replace=True)
         cls.large = measure("large", admin)
 
     def assertBudget(self, page, expected):

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--citations-per-briefing", type=int, default=10, help="Average citations per briefing (default 10)."
         )
+        parser.add_argument("--analysts", type=int, default=12, help="Number of analysts (default 12).")
+        parser.add_argument("--editors", type=int, default=4, help="Number of editors (default 4).")
         parser.add_argument("--seed", type=int, default=7, help="Seed of the random generator (default 7).")
         parser.add_argument(
             "--as-of", type=as_of, default=None,
@@ -57,6 +59,8 @@ class Command(BaseCommand):
             tags=options["tags"],
             passages_per_source=options["passages_per_source"],
             citations_per_briefing=options["citations_per_briefing"],
+            analysts=options["analysts"],
+            editors=options["editors"],
             seed=options["seed"],
             as_of=options["as_of"],
         )
