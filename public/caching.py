@@ -39,7 +39,6 @@ reach a link in the cached HTML.
 import datetime
 import hashlib
 import logging
-import unicodedata
 from dataclasses import dataclass
 from functools import wraps
 
@@ -59,6 +58,8 @@ from briefings.models import AuthorProfile, Briefing, BriefingEvent, Correction,
 from briefings.signals import rows_written_in_bulk
 from sources.models import Passage, Source, SourceVersion
 from sources.signals import source_text_changed
+
+from .search.parsing import readable
 
 logger = logging.getLogger(__name__)
 
@@ -250,20 +251,6 @@ def _cache_call(method, *args):
         # The backend logs the outage itself once; one line per page says what it cost.
         logger.warning("Page cache unavailable (%s: %s); serving the page without it.", type(error).__name__, error)
         return None
-
-
-def readable(value):
-    """``value`` in NFC with control characters, lone surrogates and non-characters made spaces.
-
-    No database stores a NUL inside a text, no XML feed may carry a control
-    character, and the same word typed composed or decomposed is one word.
-    """
-    value = unicodedata.normalize("NFC", value)
-    if value.isprintable():
-        return value
-    return "".join(
-        " " if unicodedata.category(char) in {"Cc", "Cs"} or char in "\ufffe\uffff" else char for char in value
-    )
 
 
 def keep_only(request, params):

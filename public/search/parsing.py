@@ -35,6 +35,21 @@ def parse(text):
     return groups
 
 
+def readable(value):
+    """``value`` in NFC with control characters, lone surrogates and non-characters made spaces.
+
+    No database stores a NUL inside a text (PostgreSQL refuses it outright), no XML
+    feed may carry a control character, and the same word typed composed or
+    decomposed is one word.
+    """
+    value = unicodedata.normalize("NFC", value)
+    if value.isprintable():
+        return value
+    return "".join(
+        " " if unicodedata.category(char) in {"Cc", "Cs"} or char in "\ufffe\uffff" else char for char in value
+    )
+
+
 @dataclass(frozen=True)
 class Query:
     """A reader's search as typed (``text``, which PostgreSQL parses itself) and as parsed (``groups``)."""
@@ -44,11 +59,7 @@ class Query:
 
     @classmethod
     def of(cls, text):
-        # The same word typed composed or decomposed is one word. No database takes a NUL inside a text
-        # (PostgreSQL refuses it outright), and no word contains a control character or a lone surrogate.
-        text = unicodedata.normalize("NFC", text or "")
-        if not text.isprintable():
-            text = "".join(" " if unicodedata.category(char) in {"Cc", "Cs"} else char for char in text)
+        text = readable(text or "")
         return cls(text, parse(text))
 
     @property
