@@ -21,8 +21,11 @@ class BriefingForm(forms.ModelForm):
 class CitationFormSet(BaseInlineFormSet):
     """A briefing's citations, checked together against the body posted with them.
 
-    Every footnote marker needs a citation and every citation a marker: the
-    rows kept in this save count, not the citations saved before it.
+    Every footnote marker needs a citation: the rows kept in this save count,
+    and the citations saved since the form was opened (words cited from a
+    source page), which the form does not show. A citation not placed in the
+    body yet may be saved: the editor lists it as "not yet placed", and the
+    workflow refuses to submit the briefing until it is used.
     """
 
     def clean(self):
@@ -32,7 +35,10 @@ class CitationFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data.get("label") and not (self.can_delete and self._should_delete_form(form))
         ]
-        problems = self.instance.citation_problems(labels)
+        if self.instance.pk is not None:
+            shown = {form.instance.pk for form in self.initial_forms}
+            labels += self.instance.citations.exclude(pk__in=shown).values_list("label", flat=True)
+        problems = self.instance.marker_problems(labels)
         if problems:
             raise forms.ValidationError(problems, code="citations")
 

@@ -147,6 +147,10 @@ class BriefingQuerySet(models.QuerySet):
         """Briefings with no published revision: neither public nor scheduled."""
         return self.filter(published_revision__isnull=True)
 
+    def drafts_of(self, user):
+        """The briefings ``user`` writes that are still drafts (or sent back to them): where new citations go."""
+        return self.filter(authors=user, status__in=Briefing.CITABLE_STATES).order_by("-updated_at", "-pk")
+
     def with_publication_record(self):
         """Annotate ``ever_published``: a publication is recorded, so ``has_been_published()`` needs no query."""
         published = BriefingEvent.objects.filter(briefing=models.OuterRef("pk"), action=BriefingEvent.Action.PUBLISHED)
@@ -176,6 +180,10 @@ class Briefing(models.Model):
         APPROVED = "approved", "Approved"
         PUBLISHED = "published", "Published"
         RETRACTED = "retracted", "Retracted"
+
+    # Words selected on a source page become citations of a briefing in one of these states only: one under
+    # review or published would take a footnote nobody placed or reviewed.
+    CITABLE_STATES = (Status.DRAFT, Status.CHANGES_REQUESTED)
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
@@ -332,19 +340,36 @@ class Briefing(models.Model):
         body (the admin's inlines), by default the saved citations'.
         """
         labels = self.citation_labels() if labels is None else list(labels)
-        markers = footnote_labels(self.body)
-        problems = [
-            f"The footnote [^{marker}] has no citation: add a citation labelled “{marker}” or remove the marker."
-            for marker in markers
-            if marker not in labels
-        ]
+        problems = self.marker_problems(labels)
         problems += [
             f"The citation “{label}” is not used in the body: add [^{label}] where it supports the text, "
             "or delete the citation."
-            for label in dict.fromkeys(labels)
-            if label not in markers
+            for label in self.unplaced_labels(labels)
         ]
         return problems
+
+    def marker_problems(self, labels=None):
+        """The body's footnote markers that no citation answers, each named in a sentence."""
+        labels = self.citation_labels() if labels is None else list(labels)
+        return [
+            f"The footnote [^{marker}] has no citation: add a citation labelled “{marker}” or remove the marker."
+            for marker in footnote_labels(self.body)
+            if marker not in labels
+        ]
+
+    def unplaced_labels(self, labels=None):
+        """Labels of citations whose marker is not in the body yet: the one definition of a citation "used"."""
+        labels = self.citation_labels() if labels is None else list(labels)
+        markers = footnote_labels(self.body)
+        return [label for label in dict.fromkeys(labels) if label not in markers]
+
+    def unplaced_citations(self):
+        """The saved citations not placed in the body yet (made from a source page, say), in order."""
+        if self.pk is None:
+            return []
+        citations = list(self.citations.select_related("passage__source").defer("passage__source__text"))
+        unplaced = set(self.unplaced_labels([citation.label for citation in citations]))
+        return [citation for citation in citations if citation.label in unplaced]
 
     def cited_citations(self):
         """The citations with what rendering needs (passage and source) in one query."""

@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from . import notifications, revisions
+from . import notifications, revisions, selection
 from .models import Briefing, BriefingEvent, Citation, Correction, Tag, display_name, rendering_once
 
 Status = Briefing.Status
@@ -474,6 +474,58 @@ def revert(briefing, user, revision):
         for name in ("status", "version", "title", "dek", "body", "body_html", "updated_at"):
             setattr(briefing, name, getattr(row, name))
     return new
+
+
+# Citing words selected on a source page -------------------------------------------
+
+
+def check_cite_selection(briefing, user):
+    """Selected words go into a draft its writer may edit: never into one under review, published or retracted."""
+    _require(user, "add_citation", "add citations")
+    check_edit(briefing, user)
+    if briefing.status not in Briefing.CITABLE_STATES:
+        raise WorkflowError(
+            f"“{briefing.title}” is {briefing.get_status_display().lower()}: words selected on a source page "
+            "go into drafts only. Cite them in the briefing's editor, or choose a draft."
+        )
+
+
+def cite_selection(briefing, user, selected):
+    """Add one citation per passage of ``selected`` (``selection.read_selection``) to the briefing; return them.
+
+    The citations are verified like any other and wait, not yet placed, for
+    the analyst to put their markers in the body: the body is never written
+    here, since its writer may have it open in the editor. Neither is the
+    version, so that editor's next save goes through.
+    """
+    with transaction.atomic():
+        row = Briefing.objects.select_for_update().get(pk=briefing.pk)
+        check_cite_selection(row, user)
+        citations = selection.citations_for(row, selected)
+        for citation in citations:
+            citation.save()
+    return citations
+
+
+def start_briefing_with_selection(user, title, selected):
+    """A new draft by ``user`` titled ``title``, citing ``selected``; returns (briefing, citations).
+
+    Its body is empty: the analyst writes it and places the markers.
+    """
+    _require(user, "add_briefing", "start briefings")
+    _require(user, "add_citation", "add citations")
+    title = _require_text(title, "A title for the new briefing")
+    max_length = Briefing._meta.get_field("title").max_length
+    if len(title) > max_length:
+        raise WorkflowError(f"A title has at most {max_length} characters; this one has {len(title)}.")
+    with transaction.atomic(), rendering_once():
+        briefing = Briefing.objects.create(title=title, body="")
+        briefing.authors.add(user)
+        citations = selection.citations_for(briefing, selected)
+        for citation in citations:
+            citation.save()
+        record_edit(briefing, user)
+    return briefing, citations
 
 
 # Tags on published work ---------------------------------------------------------
