@@ -11,7 +11,7 @@ class BriefingsConfig(AppConfig):
         from sources.models import Source, SourceVersion
         from sources.signals import source_replacement_previewed, source_text_changed
 
-        from . import reanchor, revisions, search_index
+        from . import reanchor, revisions, search_index, staff_hint
 
         # Citations follow their words when a source is imported again.
         source_text_changed.connect(reanchor.reanchor_on_reimport, sender=Source, dispatch_uid="briefings-reanchor")
@@ -25,5 +25,7 @@ class BriefingsConfig(AppConfig):
         post_save.connect(
             revisions.follow_version_saved, sender=SourceVersion, dispatch_uid="briefings-published-version-saved"
         )
+        # Public pages' script asks the admin for staff controls only when this hint says someone signed in.
+        staff_hint.connect_signals()
         # SQLite drops a table's triggers when a migration rebuilds it; put the search index's back.
         post_migrate.connect(search_index.repair_sqlite_index, sender=self, dispatch_uid="briefings-search-index")

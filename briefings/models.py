@@ -363,11 +363,12 @@ class Briefing(models.Model):
         markers = footnote_labels(self.body)
         return [label for label in dict.fromkeys(labels) if label not in markers]
 
-    def unplaced_citations(self):
-        """The saved citations not placed in the body yet (made from a source page, say), in order."""
+    def unplaced_citations(self, citations=None):
+        """The saved citations (or ``citations``) not placed in the body yet (made from a source page, say)."""
         if self.pk is None:
             return []
-        citations = list(self.citations.select_related("passage__source").defer("passage__source__text"))
+        if citations is None:
+            citations = list(self.citations.select_related("passage__source").defer("passage__source__text"))
         unplaced = set(self.unplaced_labels([citation.label for citation in citations]))
         return [citation for citation in citations if citation.label in unplaced]
 

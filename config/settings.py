@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets the staff hint cookie on sign-in and clears it on sign-out; other answers pass untouched.
+    "briefings.staff_hint.StaffHintMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Last, so it sees the failed logins of every view and answers with the lockout page.
     "axes.middleware.AxesMiddleware",

@@ -105,15 +105,19 @@ class CreateWithInlinesTests(AdminTestCase):
         self.assertContains(response, "The footnote [^missing] has no citation")
         self.assertFalse(Briefing.objects.exists())
 
-    def test_unused_citation_is_shown(self):
-        """A citation no marker uses shows an error naming it."""
+    def test_unused_citation_is_saved_and_listed_as_not_yet_placed(self):
+        """A citation no marker uses yet is kept, and the editor lists it as not yet placed with its marker."""
         response = self.add_briefing(
             "Baku signed.",
             [{"label": "signed", "order": "1", "passage": str(self.signed.pk),
               "quote": "signed a transit agreement", "note": ""}],
         )
-        self.assertContains(response, "The citation “signed” is not used in the body")
-        self.assertFalse(Citation.objects.exists())
+        self.assertEqual(response.status_code, 302)
+        briefing = Briefing.objects.get()
+        page = self.client.get(change_url(briefing))
+        self.assertContains(page, "Not yet placed: 1 citation")
+        self.assertContains(page, '<code class="unplaced-marker">[^signed]</code>', html=True)
+        self.assertContains(page, "The citation “signed” is not used in the body")  # the preview's warning
 
     def test_deleted_inline_does_not_count(self):
         """A citation marked for deletion in the same save no longer satisfies its marker."""
@@ -290,10 +294,11 @@ class ChangeFormTests(AdminTestCase):
         # panel's citation check (1); the authors chosen and the users to choose from (2); the tags (1);
         # the event log (1); the citations with passages and sources in one query (1), each row's chosen
         # passage labelled from it; the labels for the preview's marker check (1); the citations a changed
-        # source left needing attention, for the banner (1). None per citation.
+        # source left needing attention, for the banner (1); the citations with the body, for the list of those
+        # not yet placed (1). None per citation.
         for citations in (1, 50):
             url = self.change_form_queries(citations)
-            with self.subTest(citations=citations), self.assertNumQueries(12):
+            with self.subTest(citations=citations), self.assertNumQueries(13):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
 
