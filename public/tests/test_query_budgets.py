@@ -298,5 +298,6 @@ class QueryBudgetTests(TestCase):
         # Session and user; the briefing, read by the admin and again by the workflow buttons; authors; tags;
         # its events with actors and revisions; its citations with passages and sources in one join; the
         # published revision; the author choices; the saved citations' labels for the footnote check; the
-        # citations a changed source left needing attention, for the banner.
-        self.assertBudget("admin change form", 12)
+        # citations a changed source left needing attention, for the banner; the citations with the body, for the
+        # list of those not yet placed.
+        self.assertBudget("admin change form", 13)
