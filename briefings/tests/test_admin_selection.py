@@ -202,5 +202,6 @@ class StaffHintTests(TestCase):
 
     def test_no_hint_for_accounts_that_are_not_staff(self):
         get_user_model().objects.create_user("reader", password="a long enough password")
-        response = self.client.post(reverse("admin:login"), {"username": "reader", "password": "a long enough password"})
+        credentials = {"username": "reader", "password": "a long enough password"}
+        response = self.client.post(reverse("admin:login"), credentials)
         self.assertNotIn(STAFF_HINT_COOKIE, response.cookies)

@@ -134,7 +134,9 @@ class StartBriefingWithSelectionTests(TestCase):
 
     def test_staff_without_the_permission_to_write(self):
         with self.assertRaisesMessage(PermissionDenied, "You are not allowed to start briefings."):
-            workflow.start_briefing_with_selection(make_user("visitor"), "Transit", selection_of(self.source, (1, QUOTE)))
+            workflow.start_briefing_with_selection(
+                make_user("visitor"), "Transit", selection_of(self.source, (1, QUOTE))
+            )
 
 
 class DraftsOfTests(TestCase):

@@ -28,7 +28,8 @@ def drag_over(page, selector, words):
             const rect = (from, to) => { const r = document.createRange(); r.setStart(node, from); r.setEnd(node, to);
                                          return r.getBoundingClientRect(); };
             const first = rect(start, start + 1), last = rect(end - 1, end);
-            return {x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2};
+            return {x1: first.left + 1, y1: first.top + first.height / 2,
+                    x2: last.right - 1, y2: last.top + last.height / 2};
         }""",
         [selector, words],
     )
@@ -88,7 +89,9 @@ class CiteSelectionWalkTests(BrowserTestCase):
         for _ in KEYBOARD_QUOTE:
             page.keyboard.press("Shift+ArrowRight")
         expect(toolbar.locator(".cite-selected")).to_have_text("5 words selected in paragraph 2.")
-        expect(page.locator(".cite-announcer")).to_have_text("5 words selected in paragraph 2. Press Alt+Shift+C to cite them.")
+        expect(page.locator(".cite-announcer")).to_have_text(
+            "5 words selected in paragraph 2. Press Alt+Shift+C to cite them."
+        )
         page.keyboard.press("Tab")
         expect(toolbar.get_by_label("Cite in")).to_be_focused()
         toolbar.get_by_label("Cite in").select_option("new")
@@ -109,7 +112,9 @@ class CiteSelectionWalkTests(BrowserTestCase):
         self.assertFalse(violations, Axe.describe(violations))
 
         page.keyboard.press("Enter")
-        expect(toolbar.locator(".cite-result")).to_contain_text("Cited in “Gas for southern Europe” as [^the-pipeline-will]")
+        expect(toolbar.locator(".cite-result")).to_contain_text(
+            "Cited in “Gas for southern Europe” as [^the-pipeline-will]"
+        )
         new = Briefing.objects.get(title="Gas for southern Europe")
         self.assertEqual(new.citations.get().quote, KEYBOARD_QUOTE)
         self.assertEqual(list(new.authors.all()), [self.analyst])
