@@ -104,6 +104,7 @@ class CiteSelectionWalkTests(BrowserTestCase):
         # Controls open: nothing in them stands in a screen-reader or keyboard user's way.
         axe_page = self.new_page(storage_state=page.context.storage_state(), bypass_csp=True)
         axe_page.goto(self.source_url)
+        expect(axe_page.locator("#cite-help")).to_be_visible()  # the controls have come
         drag_over(axe_page, "#p-1 .passage-text", MOUSE_QUOTE)
         expect(axe_page.locator(".cite-toolbar")).to_be_visible()
         violations = Axe.violations(axe_page)
