@@ -128,6 +128,11 @@ def _selected_words(passage, start, end, quote):
             f"The selected words are not in {place} as the page showed it: the source may have changed "
             f"since the page was opened. {RELOAD}"
         )
+    # Quote marks selected with the words are the source's, not the quote's: the footnote adds its own.
+    bare = quotes.strip_outer_marks(words)
+    at = words.find(bare) if bare else -1
+    if at >= 0 and len(bare) < len(words):
+        start, end, words = start + at, start + at + len(bare), bare
     return SelectedWords(passage, start, end, words)
 
 

@@ -38,6 +38,18 @@ class ReadSelectionTests(TestCase):
         self.assertEqual(selected.words, "signed a transit agreement")
         self.assertEqual(selected.start, start + 1)
 
+    def test_quote_marks_selected_with_the_words_are_left_out(self):
+        """Selecting a quotation with its marks cites the words inside them, at their own place."""
+        source = make_source("He said “the corridor will open” and then “the corridor will open” again.")
+        text = passage(source, 1).text
+        start = text.index("“the corridor", 20)
+        end = text.index("”", start) + 1
+        (selected,) = self.read({"passage": "p-1", "start": start, "end": end, "quote": text[start:end]},
+                                source=source.slug)
+        self.assertEqual((selected.words, selected.start), ("the corridor will open", start + 1))
+        (citation,) = citations_for(make_briefing(), [selected])
+        self.assertEqual((citation.quote, citation.start), ("the corridor will open", start + 1))
+
     def test_words_that_are_not_at_those_offsets_are_refused(self):
         """Words the passage does not hold where the page said (a source changed meanwhile) are refused."""
         tampered = {**part(self.source, 1, "signed a transit agreement"), "quote": "signed a gas agreement"}
