@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: the briefing editor's desk answers its own fragment requests with fragments.
+    "django_htmx.middleware.HtmxMiddleware",
     # Last, so it sees the failed logins of every view and answers with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
