@@ -70,12 +70,18 @@ def row_data(query):
 
 
 def row_errors(form, names=None):
-    """The messages of a bound form's errors, of the named fields only if given."""
+    """The messages of a bound form's errors, of the named fields only if given.
+
+    The offer to split a quote is left out: its button submits the whole form, which is the save's business
+    (with a script, "Find the passage" offers the split in place).
+    """
     return [
         message
-        for name, errors in form.errors.items()
+        for name, errors in form.errors.as_data().items()
         if names is None or name in names
-        for message in errors
+        for error in errors
+        if error.code != "split_offer"
+        for message in error
     ]
 
 

@@ -301,3 +301,11 @@ class SplitTests(DeskTestCase):
             response = self.client.post(change_url(briefing), data, follow=True)
             self.assertEqual(response.status_code, 200)
         self.assertEqual(fresh(briefing).citations.count(), 1)
+
+    def test_the_passage_panel_names_the_parts_but_leaves_the_split_to_the_save(self):
+        """A run-on quote is explained beside the row; the button that submits the form comes with the save."""
+        response = self.client.get(PASSAGE_URL, {
+            "citations-0-passage": "", "citations-0-quote": "It is easier to ship goods through Azerbaijan than",
+        }, **HTMX)
+        self.assertContains(response, "run on from one paragraph into the next")
+        self.assertNotContains(response, "_split_citation")
