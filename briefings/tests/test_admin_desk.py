@@ -164,6 +164,23 @@ class PreviewTests(DeskTestCase):
         response = self.client.post(preview_url(mine), data, **HTMX)
         self.assertNotContains(response, "rail freight")
 
+    def test_malformed_posts_get_an_answer_not_an_error_page(self):
+        """Missing rows, ids that are no numbers and unknown briefings are answered in words or with 404."""
+        briefing = self.newsroom.draft([(self.signed, "signed a transit agreement")])
+        answers = [
+            self.client.post(preview_url(briefing), {"body": "Text.[^n1]"}, **HTMX).status_code,
+            self.client.post(preview_url(briefing), {"body": "x", **rows(
+                {"id": "abc", "label": "n1", "passage": "x", "quote": "y", "order": "z"}, initial=1)}, **HTMX
+            ).status_code,
+            self.client.post(reverse("admin:briefings_briefing_desk_preview", args=["nope"]), {}, **HTMX).status_code,
+            self.client.get(PASSAGE_URL, {"citations-0-passage": "abc", "citations-0-quote": "a\x00b c"}, **HTMX
+                            ).status_code,
+            self.client.get(PASSAGE_URL, {"citations-0-passage": "", "citations-0-quote": "signed\x00 a transit"},
+                            **HTMX).status_code,
+            self.client.get(PASSAGE_URL, {"a-passage": "1", "b-quote": "two rows at once"}, **HTMX).status_code,
+        ]
+        self.assertEqual(answers, [200, 200, 404, 200, 200, 200])
+
     def test_csrf_token_is_required(self):
         """A page on another site cannot make the analyst's browser render drafts."""
         briefing = self.newsroom.draft([(self.signed, "signed a transit agreement")])
