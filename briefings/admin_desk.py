@@ -150,7 +150,9 @@ class DeskAdminMixin:
                 context["found"] = passage_words(citation)
             elif citation.passage_id is not None and not data.get(f"{prefix}-quote", "").strip():
                 context["errors"] = ["Paste the quote to see its words marked in the passage."]
-                context["opening"] = Truncator(citation.passage.text).chars(2 * finding.NEIGHBOURHOOD)
+                passage = citation.passage
+                if passage.citable and not passage.retired:  # only words a citation could quote
+                    context["opening"] = Truncator(passage.text).chars(2 * finding.NEIGHBOURHOOD)
         return self._desk_response(request, PASSAGE_TEMPLATE, context)
 
     def desk_preview_view(self, request, object_id=None):

@@ -2,6 +2,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from briefings.models import Briefing, Citation
+from sources.models import Passage
 
 from .factories import Newsroom, fresh, make_source, make_user, passage
 from .html_forms import form_data
@@ -245,6 +246,18 @@ class PassageBesideCitationTests(DeskTestCase):
         }, **HTMX)
         self.assertContains(response, "The closest words in it are")
         self.assertNotContains(response, "<mark>rail")
+
+    def test_a_chosen_passage_without_a_quote_shows_its_opening_unless_it_cannot_be_cited(self):
+        """Before the quote is pasted the passage's opening is shown; boilerplate and retired words are not."""
+        response = self.client.get(PASSAGE_URL, {"citations-0-passage": str(self.freight.pk), "citations-0-quote": ""},
+                                   **HTMX)
+        self.assertContains(response, "Paste the quote to see its words marked in the passage.")
+        self.assertContains(response, FREIGHT)
+        furniture = passage(make_source("Real words of the story here.", "Subscribe to our newsletter today",
+                                        kinds={2: Passage.Kind.BOILERPLATE}), 2)
+        response = self.client.get(PASSAGE_URL, {"citations-0-passage": str(furniture.pk), "citations-0-quote": ""},
+                                   **HTMX)
+        self.assertNotContains(response, "Subscribe to our newsletter")
 
     def test_staff_without_citation_rights_are_refused(self):
         """Someone who may not cite gets no passages from the desk."""
