@@ -141,6 +141,26 @@ class DeskTests(DeskTestCase):
         expect(live.locator("sup.footnote-ref a")).to_have_text(["1"])
         self.assertEqual(self.csp_reports, [])
 
+    def test_a_new_briefing_is_previewed_before_its_first_save(self):
+        """On the add page, a body and a quote with no passage chosen preview as footnote 1, and nothing is saved."""
+        page = self.page
+        self.open_editor(page)
+        page.goto(self.url("/admin/briefings/briefing/add/"))
+        page.get_by_label("Body").fill("The corridor matters.[^rail]")
+        page.locator("#id_citations-0-label").fill("rail")
+        page.locator("#id_citations-0-quote").fill("“links Russia to Iran by rail”")
+        page.get_by_role("button", name="Refresh preview").click()
+        expect(page.locator("#desk-preview-live #fn-1 .footnote-quote")).to_have_text("links Russia to Iran by rail")
+        self.assertEqual(Briefing.objects.count(), 1)
+
+    def test_a_refused_preview_says_why_in_the_panel(self):
+        """Retracted while the analyst has it open, the briefing's preview is refused with the workflow's reason."""
+        page = self.page
+        self.open_editor(page)
+        Briefing.objects.filter(pk=self.briefing.pk).update(status=Briefing.Status.RETRACTED)
+        page.get_by_role("button", name="Refresh preview").click()
+        expect(page.locator("#desk-preview-live")).to_contain_text("A retracted briefing cannot be edited.")
+
     def test_without_javascript_the_editor_is_todays_form(self):
         """With scripts off the desk's buttons are not offered, the saved words and preview show, and saving works."""
         page = self.page = self.new_page(java_script_enabled=False)
