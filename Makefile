@@ -48,7 +48,7 @@ test: venv node
 
 ## screenshots: refresh the README's screenshots in docs/screenshots (the tests write theirs to artifacts/screenshots)
 screenshots: venv node
-	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest public/tests/test_browser.py -k ScreenshotTests $(PYTEST_ARGS)
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest public/tests/test_browser.py public/tests/test_browser_desk.py -k ScreenshotTests $(PYTEST_ARGS)
 
 ## bench: load benchmark under gunicorn and wrk on SQLite and PostgreSQL with the generated corpus (BENCH_ARGS=--help)
 bench: venv

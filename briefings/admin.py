@@ -20,6 +20,7 @@ from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
 from . import finding, quotes, workflow
+from .admin_desk import DeskAdminMixin, passage_panel
 from .admin_selection import CiteSelectionAdminMixin
 from .admin_sources import CitationsNeedAttentionFilter, SourceChangesBriefingMixin
 from .admin_workflow import WorkflowAdminMixin
@@ -104,11 +105,11 @@ class CitationInline(admin.StackedInline):
     autocomplete_fields = ["passage"]
     fieldsets = [
         (None, {"fields": [
-            ("label", "order"), "passage", "quote", "note", ("prefix", "suffix"), ("translation", "translation_by"),
-            "verification",
+            ("label", "order"), "passage", "quote", "passage_in_context", "note", ("prefix", "suffix"),
+            ("translation", "translation_by"), "verification",
         ]}),
     ]
-    readonly_fields = ["verification"]
+    readonly_fields = ["passage_in_context", "verification"]
 
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is None else 0
@@ -126,6 +127,10 @@ class CitationInline(admin.StackedInline):
         if db_field.name == "passage":
             kwargs["widget"] = PassageAutocomplete(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="in the passage")
+    def passage_in_context(self, citation):
+        return passage_panel(citation, self.admin_site.name)
 
     @admin.display(description="verification")
     def verification(self, citation):
@@ -146,7 +151,9 @@ class CitationInline(admin.StackedInline):
 
 
 @admin.register(Briefing)
-class BriefingAdmin(CiteSelectionAdminMixin, SourceChangesBriefingMixin, WorkflowAdminMixin, admin.ModelAdmin):
+class BriefingAdmin(
+    CiteSelectionAdminMixin, DeskAdminMixin, SourceChangesBriefingMixin, WorkflowAdminMixin, admin.ModelAdmin
+):
     form = BriefingForm
     inlines = [CitationInline]
     list_display = [
@@ -162,7 +169,8 @@ class BriefingAdmin(CiteSelectionAdminMixin, SourceChangesBriefingMixin, Workflo
     readonly_fields = ["preview"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "body", "authors", "tags"]}),
-        ("Preview", {"fields": ["preview"], "description": "The body as readers will see it, as last saved."}),
+        ("Preview", {"fields": ["preview"], "description": "The body as readers will see it: as last saved, or as "
+                                                           "it stands in this form with “Refresh preview”."}),
     ]
     actions = ["mark_reanchored_checked"]
 
@@ -239,14 +247,16 @@ class BriefingAdmin(CiteSelectionAdminMixin, SourceChangesBriefingMixin, Workflo
     @admin.display(description="preview")
     def preview(self, briefing):
         if briefing.pk is None:
-            return "Save the briefing to see it with its footnotes."
-        problems = briefing.citation_problems()
-        warnings = format_html_join("", '<li class="warning">{}</li>', ((problem,) for problem in problems))
-        return format_html(
-            '{}<div class="briefing-preview">{}</div>',
-            format_html('<ul class="messagelist">{}</ul>', warnings) if problems else "",
-            mark_safe(briefing.body_html),  # sanitised when rendered on save
-        )
+            saved = "Save the briefing to see it with its footnotes."
+        else:
+            problems = briefing.citation_problems()
+            warnings = format_html_join("", '<li class="warning">{}</li>', ((problem,) for problem in problems))
+            saved = format_html(
+                '{}<div class="briefing-preview">{}</div>',
+                format_html('<ul class="messagelist">{}</ul>', warnings) if problems else "",
+                mark_safe(briefing.body_html),  # sanitised when rendered on save
+            )
+        return self.live_preview(briefing, saved)
 
     @admin.action(description="Confirm re-anchored citations", permissions=["view"])
     def mark_reanchored_checked(self, request, queryset):

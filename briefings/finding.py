@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from sources.models import Passage
 
 from . import quotes
-from .models import SPLIT_MAX_PASSAGES
+from .models import parts_running_on
 
 # How many of the quote's longest words narrow the passages in the database, how many passages are then read
 # and checked, and how many are offered.
@@ -26,6 +26,7 @@ MAX_CANDIDATES = 200
 # Passages whose end may begin a quote that runs on (each costs a query for the passages after it).
 MAX_RUN_ON_CANDIDATES = 20
 MAX_RESULTS = 20
+LABEL_LENGTH = 40  # Citation.label's max_length
 # Characters of the passage shown either side of the matching words.
 SHOWN_AROUND = 80
 
@@ -98,19 +99,46 @@ def _running_on(quote):
     opening = " ".join(quote.split()[: quotes.MIN_WORDS])
     found = []
     for passage in candidates(key_words(opening, count=1), limit=MAX_RUN_ON_CANDIDATES):
-        following = list(
-            Passage.objects.citable()
-            .filter(source_id=passage.source_id, ordinal__gt=passage.ordinal)
-            .select_related("source")
-            .defer("source__text")
-            .order_by("ordinal")[: SPLIT_MAX_PASSAGES - 1]
-        )
-        chosen = [passage, *following]
-        parts = quotes.split_across([item.text for item in chosen], quote)
+        parts = parts_running_on(passage, quote)
         if parts:
-            parts = [(chosen[index], match) for index, match in parts]
             found.append(Found(passage, parts[0][1], parts=parts))
     return found
+
+
+@dataclass
+class SplitPart:
+    """One citation of a quote split across passages: its label, passage and exact words."""
+
+    label: str
+    passage: Passage
+    match: quotes.QuoteMatch
+
+
+def split_quote(quote, label, *, passage=None, taken=()):
+    """The citations a quote running across passages splits into, one per passage; ``[]`` if it does not run on.
+
+    With ``passage`` the quote begins at its end (the passage the analyst chose);
+    without, it is looked for in every source, and split only when one place holds
+    it. The first part keeps ``label``; the others are ``label-2``, ``label-3``…,
+    skipping the ``taken`` labels. Raises QuoteError for a quote too short to look for.
+    """
+    quote = quotes.strip_outer_marks(quote)
+    quotes.check_length(quote)
+    if passage is not None:
+        parts = parts_running_on(passage, quote)
+    else:
+        found = find_passages(quote)
+        parts = found[0].parts if len(found) == 1 else []
+    label = label or "part"
+    taken = set(taken) - {label}
+    labels, number = [label], 2
+    while len(labels) < len(parts):
+        suffix = f"-{number}"
+        candidate = f"{label[:LABEL_LENGTH - len(suffix)]}{suffix}"
+        if candidate not in taken:
+            labels.append(candidate)
+        number += 1
+    return [SplitPart(part_label, part, match) for part_label, (part, match) in zip(labels, parts, strict=False)]
 
 
 MAX_SEARCHED = 500
@@ -155,6 +183,32 @@ def highlight(text, start, end, around=SHOWN_AROUND):
     before = ("…" if before_start else "") + text[before_start:start]
     after = text[end:after_end] + ("…" if after_end < len(text) else "")
     return mark_safe(f"{escape(before)}<mark>{escape(text[start:end])}</mark>{escape(after)}")
+
+
+# The citation editor shows a passage's neighbourhood around the quoted words, not a long passage whole; a long
+# quote is shown by its beginning and end.
+NEIGHBOURHOOD = 400
+LONGEST_MARK = 600
+
+
+def neighbourhood(text, start, end, around=NEIGHBOURHOOD, longest_mark=LONGEST_MARK):
+    """The quoted words ``text[start:end]`` marked, with up to ``around`` characters either side; all text escaped.
+
+    However long the passage and the quote, at most ``2 * (around + longest_mark)`` characters are shown.
+    """
+    if end - start <= 2 * longest_mark:
+        return highlight(text, start, end, around=around)
+    before_start = max(0, start - around)
+    after_end = min(len(text), end + around)
+    return mark_safe(
+        ("…" if before_start else "")
+        + escape(text[before_start:start])
+        + f"<mark>{escape(text[start:start + longest_mark])}</mark>"
+        + " […] "
+        + f"<mark>{escape(text[end - longest_mark:end])}</mark>"
+        + escape(text[end:after_end])
+        + ("…" if after_end < len(text) else "")
+    )
 
 
 def describe(found):

@@ -1,12 +1,20 @@
 """Forms for writing briefings and their citations (used by the admin)."""
+import re
+
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from sources.models import Passage
+
 from . import finding, quotes
+from .markdown import add_markers_beside
 from .models import Briefing, Citation, Tag
+
+# The submit button a refusal offers when a row's quote runs across passages; its value is the row's prefix.
+SPLIT_BUTTON = "_split_citation"
 
 
 class BriefingForm(forms.ModelForm):
@@ -114,6 +122,27 @@ class CitationForm(forms.ModelForm):
             self.find_passage(cleaned_data)
         return cleaned_data
 
+    def _post_clean(self):
+        super()._post_clean()
+        if self.has_error("quote", "spans_passages"):
+            self.offer_split()
+
+    def offer_split(self):
+        """Beside the refusal of a quote that runs across passages, a button that splits it (no script needed)."""
+        passage = self.instance.passage if self.instance.passage_id else None
+        try:
+            parts = finding.split_quote(self.data.get(self.add_prefix("quote"), ""), "", passage=passage)
+        except quotes.QuoteError:
+            return
+        if len(parts) < 2:
+            return
+        self.add_error("quote", forms.ValidationError(format_html(
+            '<button type="submit" class="button citation-split" name="{}" value="{}">Split into {} citations'
+            "</button> One citation per passage, each with the source's exact words; the body gets a marker "
+            "for each, side by side.",
+            SPLIT_BUTTON, self.prefix, len(parts),
+        ), code="split_offer"))
+
     def find_passage(self, cleaned_data):
         """Fill the passage from the quote when exactly one current passage holds it; otherwise say why not."""
         try:
@@ -147,6 +176,51 @@ class CitationForm(forms.ModelForm):
         else:
             cleaned_data["passage"] = found[0].passage
             cleaned_data["quote"] = found[0].match.quote
+
+
+def split_citation_row(data, row_prefix, *, formset_prefix, body_field="body"):
+    """Posted data with one citation row split into one row per passage its quote runs across.
+
+    The row keeps the first part (its label, passage and exact words); new rows
+    take the others (``label-2``…, the same order), and each ``[^label]`` marker in
+    the posted body gets the new markers beside it. Nothing is saved here: the
+    rows are then checked and saved like any others. Returns ``(data, parts)``,
+    with ``parts`` empty and the data unchanged when the row cannot be split.
+    """
+    total_key = f"{formset_prefix}-TOTAL_FORMS"
+    total = data.get(total_key, "")
+    row = re.fullmatch(rf"{re.escape(formset_prefix)}-(\d+)", row_prefix or "")
+    if not total.isdigit() or row is None or int(row.group(1)) >= int(total):
+        return data, []
+    total = int(total)
+
+    def posted(name):
+        return data.get(f"{row_prefix}-{name}", "")
+
+    chosen = posted("passage")
+    passage = Passage.objects.citable().filter(pk=chosen).first() if chosen.isdigit() else None
+    taken = [data.get(f"{formset_prefix}-{index}-label", "") for index in range(total)]
+    try:
+        parts = finding.split_quote(posted("quote"), posted("label"), passage=passage, taken=taken)
+    except quotes.QuoteError:
+        return data, []
+    if len(parts) < 2:
+        return data, []
+    data = data.copy()
+    for index, part in enumerate(parts):
+        prefix = row_prefix if index == 0 else f"{formset_prefix}-{total + index - 1}"
+        data[f"{prefix}-label"] = part.label
+        data[f"{prefix}-passage"] = str(part.passage.pk)
+        data[f"{prefix}-quote"] = part.match.quote
+        data[f"{prefix}-prefix"] = part.match.prefix
+        data[f"{prefix}-suffix"] = part.match.suffix
+        if index:
+            data[f"{prefix}-order"] = posted("order") or "0"
+    data[total_key] = str(total + len(parts) - 1)
+    data[body_field] = add_markers_beside(
+        data.get(body_field, ""), parts[0].label, [part.label for part in parts[1:]]
+    )
+    return data, parts
 
 
 class MergeTagsForm(forms.Form):

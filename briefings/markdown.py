@@ -141,6 +141,12 @@ def footnote_labels(body):
     return labels
 
 
+def add_markers_beside(body, label, new_labels):
+    """The body with ``[^new]`` markers written right after each ``[^label]``: a citation split into several."""
+    marker = f"[^{label}]"
+    return (body or "").replace(marker, marker + "".join(f"[^{new}]" for new in new_labels))
+
+
 def render_markdown(text):
     """Sanitised HTML for Markdown with no citations (footnote markers stay as typed)."""
     return sanitise(PARSER.render(text or ""))

@@ -571,23 +571,34 @@ class Citation(CitationFields):
 
     def _refuse_if_spanning(self, passage):
         """Refuse a quote that runs from the end of ``passage`` into the passages after it, naming them."""
-        following = list(
-            Passage.objects.citable()
-            .filter(source_id=passage.source_id, ordinal__gt=passage.ordinal)
-            .order_by("ordinal")
-            .only("pk", "ordinal", "text")[:SPLIT_MAX_PASSAGES - 1]
-        )
-        chosen = [passage, *following]
-        parts = quotes.split_across([p.text for p in chosen], self.quote or "")
+        parts = parts_running_on(passage, self.quote or "")
         if not parts:
             return
-        pieces = "; ".join(f"paragraph {chosen[index].ordinal}: “{match.quote}”" for index, match in parts)
+        pieces = "; ".join(f"paragraph {part.ordinal}: “{match.quote}”" for part, match in parts)
         following_words = "paragraph" if len(parts) == 2 else f"{len(parts) - 1} paragraphs"
         raise ValidationError({"quote": ValidationError(
             f"These words run on past the end of paragraph {passage.ordinal} into the next {following_words}; "
             f"a citation quotes one passage. Cite each part separately ({pieces}).",
             code="spans_passages",
         )})
+
+
+def parts_running_on(passage, quote):
+    """Where a quote that begins at the end of ``passage`` and runs on into the passages after it falls.
+
+    ``[(Passage, QuoteMatch), ...]``, one part per passage with its exact words, or ``[]`` when the quote
+    does not run on like that. The passages come with their source, for naming them.
+    """
+    following = list(
+        Passage.objects.citable()
+        .filter(source_id=passage.source_id, ordinal__gt=passage.ordinal)
+        .select_related("source")
+        .defer("source__text")
+        .order_by("ordinal")[:SPLIT_MAX_PASSAGES - 1]
+    )
+    chosen = [passage, *following]
+    parts = quotes.split_across([p.text for p in chosen], quote)
+    return [(chosen[index], match) for index, match in parts or []]
 
 
 @receiver(post_delete, sender=Citation)

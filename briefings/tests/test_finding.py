@@ -97,3 +97,71 @@ class FindPassagesTests(TestCase):
         shown = finding.matching_words(text, "north-south corridor")
         self.assertIn("The North–South Corridor", shown)
         self.assertTrue(shown.startswith("…"))
+
+
+class SplitQuoteTests(TestCase):
+    """A quote pasted across paragraphs becomes one citation per passage, each with the source's exact words."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.source = make_source(
+            "Freight grew last year. It is easier to ship goods",
+            "through Azerbaijan and Georgia",
+            "than around it, the ministry said.",
+            slug="split-story",
+        )
+        cls.first, cls.middle, cls.last = (passage(cls.source, n) for n in (1, 2, 3))
+        cls.russian = make_source(
+            "Министр заявил, что Россия и Азербайджан",
+            "подписали декларацию о союзническом взаимодействии и добавили подробности.",
+            slug="russian-split",
+        )
+
+    def test_two_passages_give_two_citations_labelled_in_order(self):
+        """The first part keeps the label, the second is label-2, each with its passage and exact words."""
+        parts = finding.split_quote("It is easier to ship goods\n\nthrough Azerbaijan and", "easier")
+        self.assertEqual([part.label for part in parts], ["easier", "easier-2"])
+        self.assertEqual([part.passage for part in parts], [self.first, self.middle])
+        self.assertEqual(
+            [part.match.quote for part in parts], ["It is easier to ship goods", "through Azerbaijan and"]
+        )
+
+    def test_three_passages_with_a_whole_passage_in_the_middle(self):
+        """A quote covering a whole passage between two others is split into three citations."""
+        parts = finding.split_quote(
+            "to ship goods through Azerbaijan and Georgia than around it", "route", passage=self.first
+        )
+        self.assertEqual([part.passage for part in parts], [self.first, self.middle, self.last])
+        self.assertEqual(
+            [part.match.quote for part in parts], ["to ship goods", "through Azerbaijan and Georgia", "than around it"]
+        )
+        self.assertEqual([part.label for part in parts], ["route", "route-2", "route-3"])
+
+    def test_cyrillic_quote_in_guillemets_is_split_into_the_source_words(self):
+        """A Russian quote pasted in «guillemets» across two paragraphs is split, the marks left out."""
+        parts = finding.split_quote("«Россия и Азербайджан\nподписали декларацию о союзническом»", "decl")
+        self.assertEqual(
+            [part.match.quote for part in parts], ["Россия и Азербайджан", "подписали декларацию о союзническом"]
+        )
+        self.assertEqual([part.label for part in parts], ["decl", "decl-2"])
+        self.assertEqual([part.passage.source for part in parts], [self.russian, self.russian])
+
+    def test_labels_already_taken_are_skipped(self):
+        """A label another row uses is not given to a new part."""
+        parts = finding.split_quote("It is easier to ship goods through Azerbaijan and", "a", taken=["a", "a-2"])
+        self.assertEqual([part.label for part in parts], ["a", "a-3"])
+
+    def test_quote_in_one_passage_is_not_split(self):
+        """Words that one passage holds whole are no reason to split."""
+        self.assertEqual(finding.split_quote("Freight grew last year.", "a"), [])
+        self.assertEqual(finding.split_quote("Freight grew last year.", "a", passage=self.first), [])
+
+    def test_a_long_quote_is_shown_by_its_ends(self):
+        """The editor shows a long passage's neighbourhood and a long quote's beginning and end, not all of it."""
+        text = "x" * 5000 + " " + "word " * 2000 + "y" * 5000
+        start = 5001
+        end = start + len("word " * 2000) - 1
+        shown = finding.neighbourhood(text, start, end)
+        self.assertLess(len(shown), 2 * (finding.NEIGHBOURHOOD + finding.LONGEST_MARK) + 100)
+        self.assertIn("</mark> […] <mark>", shown)
+        self.assertTrue(shown.startswith("…"))

@@ -1,7 +1,8 @@
 from django.forms.models import inlineformset_factory
+from django.http import QueryDict
 from django.test import TestCase
 
-from briefings.forms import CitationForm, CitationFormSet
+from briefings.forms import CitationForm, CitationFormSet, split_citation_row
 from briefings.models import Briefing, Citation
 
 from .factories import cite, make_briefing, make_source, passage
@@ -58,3 +59,41 @@ class CitationFormSetTests(TestCase):
         formset = self.post(briefing, [self.row("gas", id=str(saved.pk), DELETE="on")], initial=1)
         self.assertFalse(formset.is_valid())
         self.assertIn("[^gas]", formset.non_form_errors()[0])
+
+
+class SplitCitationRowTests(TestCase):
+    """The posted rows a "Split into N citations" button makes, checked like any others."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.source = make_source(
+            "Министр заявил, что Россия и Азербайджан",
+            "подписали декларацию о союзническом взаимодействии",
+            "и добавили подробности о транзите.",
+            slug="russian-three",
+        )
+
+    def test_a_cyrillic_quote_across_three_passages_becomes_three_valid_rows(self):
+        """Each passage gets a row with its exact words, the body a marker for each, and every row verifies."""
+        briefing = make_briefing(body="Декларация.[^decl]")
+        data = QueryDict(mutable=True)
+        data.update({
+            "body": briefing.body,
+            "citations-TOTAL_FORMS": "1", "citations-INITIAL_FORMS": "0",
+            "citations-MIN_NUM_FORMS": "0", "citations-MAX_NUM_FORMS": "1000",
+            "citations-0-label": "decl", "citations-0-order": "1", "citations-0-passage": "",
+            "citations-0-quote": "«Россия и Азербайджан подписали декларацию о союзническом взаимодействии и добавили "
+                                 "подробности»",
+        })
+        split, parts = split_citation_row(data, "citations-0", formset_prefix="citations")
+        self.assertEqual(len(parts), 3)
+        self.assertEqual(split["citations-TOTAL_FORMS"], "3")
+        self.assertEqual(
+            [split[f"citations-{index}-quote"] for index in range(3)],
+            ["Россия и Азербайджан", "подписали декларацию о союзническом взаимодействии", "и добавили подробности"],
+        )
+        self.assertEqual(split["body"], "Декларация.[^decl][^decl-2][^decl-3]")
+        briefing.body = split["body"]
+        formset = Citations(split, instance=briefing, prefix="citations")
+        self.assertTrue(formset.is_valid(), formset.errors)
+        self.assertEqual(data["citations-TOTAL_FORMS"], "1")  # the posted data itself is left alone

@@ -2,7 +2,7 @@ from urllib.parse import unquote
 
 from django.test import SimpleTestCase, TestCase
 
-from briefings.markdown import footnote_labels, render_body, render_markdown, text_directive
+from briefings.markdown import add_markers_beside, footnote_labels, render_body, render_markdown, text_directive
 from briefings.models import Citation
 from briefings.quotes import context
 from sources import importer
@@ -202,3 +202,13 @@ class PinnedFootnoteTests(TestCase):
         """A footnote whose words are still in the current version carries no warning."""
         html = render_body(self.briefing.body, [self.winner])
         self.assertNotIn("changed since", html)
+
+
+class SplitMarkerTests(SimpleTestCase):
+    def test_new_markers_stand_beside_each_marker_of_the_split_citation(self):
+        """Splitting [^a] puts [^a-2] right after every [^a], and leaves other markers alone."""
+        body = "One.[^a] Two.[^ab] Three.[^a]"
+        self.assertEqual(
+            add_markers_beside(body, "a", ["a-2", "a-3"]),
+            "One.[^a][^a-2][^a-3] Two.[^ab] Three.[^a][^a-2][^a-3]",
+        )

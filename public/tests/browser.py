@@ -215,9 +215,12 @@ class Axe:
     """axe-core run inside the page: the accessibility rules a screen-reader user and a keyboard user rely on."""
 
     @staticmethod
-    def violations(page):
+    def violations(page, context=None):
+        """axe's violations on the page, or in axe's ``context`` (``{"include": [...], "exclude": [...]}``)."""
         page.add_script_tag(path=str(AXE_SCRIPT))
-        results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        results = page.evaluate(
+            "async (context) => await axe.run(context || document, {resultTypes: ['violations']})", context
+        )
         return results["violations"]
 
     @staticmethod
