@@ -181,7 +181,7 @@ def revision_page(found):
 
 def working_copy_page(briefing):
     """The template context of the staff preview: the briefing's current text, saved or not as a revision."""
-    latest = briefing.revisions.order_by("-number").only("number", "created_at").first()
+    latest = briefing.revisions.order_by("-number").first()
     scheduled = briefing.status == Briefing.Status.PUBLISHED and briefing.is_scheduled()
     return {
         **_page(
@@ -189,7 +189,7 @@ def working_copy_page(briefing):
             title=briefing.title,
             dek=briefing.dek,
             body_html=briefing.body_html,
-            tags=list(briefing.tags.all()),
+            tags=list(briefing.tags.order_by("name")),  # as a revision's tags are ordered
             revision_number=latest.number if latest else None,
             saved_at=briefing.updated_at,
             scheduled_for=briefing.published_at if scheduled else None,
