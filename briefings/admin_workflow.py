@@ -98,6 +98,9 @@ class PublishForm(TransitionForm):
         else:
             del self.fields["correction"]
             del self.fields["minor"]
+            # The browser's picker has no zone: say which one the time is read in.
+            zone = timezone.get_current_timezone_name()
+            self.fields["at"].help_text += f" In the desk's time zone, {zone}."
 
     def arguments(self):
         return {name: value for name, value in self.cleaned_data.items() if name != "version"}

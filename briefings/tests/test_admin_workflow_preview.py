@@ -219,3 +219,11 @@ class MessagesTests(DraftPreviewTestCase):
             follow=True,
         )
         self.assertEqual([str(message) for message in messages_of(response)], ["Published."])
+
+    @override_settings(TIME_ZONE="Asia/Baku")
+    def test_publish_form_names_the_zone_it_reads(self):
+        """The scheduling field says which time zone its time is read in."""
+        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
+        self.client.force_login(self.editor)
+        response = self.client.get(reverse("admin:briefings_briefing_transition", args=[briefing.pk, "publish"]))
+        self.assertContains(response, "In the desk&#x27;s time zone, Asia/Baku.")
