@@ -400,8 +400,10 @@ class WorkflowAdminMixin:
             for action, reason in stage
             if reason is None
         ]
-        # Where a step is not open, the reason is the workflow's own words.
-        closed = [
+        # Where a step is not open, the reason is the workflow's own words; editing first.
+        edit_refusal = workflow.refusal(workflow.check_edit, briefing, request.user)
+        closed = [{"label": "Edit", "reason": edit_refusal}] if edit_refusal else []
+        closed += [
             {"label": STEPS[action][0].rstrip("…") if action else "", "reason": reason}
             for action, reason in stage
             if reason is not None
@@ -409,7 +411,6 @@ class WorkflowAdminMixin:
         return {
             "steps": steps,
             "closed_steps": closed,
-            "edit_refusal": workflow.refusal(workflow.check_edit, briefing, request.user),
             "latest_revision": revisions.latest_revision(briefing),
             "version": briefing.version,
             "is_public": briefing.is_public(),

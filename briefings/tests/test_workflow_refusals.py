@@ -272,7 +272,9 @@ class AdminRefusalTests(RefusalTestCase):
         briefing = make_briefing(self.other_analyst)
         self.client.force_login(self.analyst)
         response = self.client.get(change_url(briefing))
-        self.assertContains(response, "Not editable by you: You can only edit briefings you are an author of.")
+        self.assertContains(
+            response, "<li><strong>Edit</strong>: You can only edit briefings you are an author of.</li>", html=True
+        )
         self.assertContains(response, "Only an author of this briefing can submit it for review.")
 
     def test_retracted_briefing_box(self):
