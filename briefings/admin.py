@@ -26,6 +26,7 @@ from .admin_sources import CitationsNeedAttentionFilter, SourceChangesBriefingMi
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
 from .models import AuthorProfile, Briefing, Citation, Tag, display_name, rendering_once
+from .times import desk_time
 
 Status = Citation.Status
 
@@ -138,7 +139,7 @@ class CitationInline(admin.StackedInline):
             return "Checked against the source when saved."
         lines = [f"{citation.get_status_display()}"]
         if citation.checked_at:
-            lines[0] += f", {timezone.localtime(citation.checked_at):%Y-%m-%d %H:%M}"
+            lines[0] += f", {desk_time(citation.checked_at)}"
         if citation.status_reason:
             lines.append(citation.status_reason)
         if citation.previous_passage_id:
@@ -223,10 +224,9 @@ class BriefingAdmin(
             return "—"
         if briefing.is_retracted:
             return "retracted"
-        when = timezone.localtime(briefing.published_at)
         if briefing.is_scheduled():
-            return f"scheduled for {date_format(when, 'DATETIME_FORMAT')}"
-        return f"live since {date_format(when, 'DATE_FORMAT')}"
+            return f"scheduled for {desk_time(briefing.published_at)}"
+        return f"live since {date_format(timezone.localtime(briefing.published_at), 'DATE_FORMAT')}"
 
     @admin.display(description="authors")
     def author_names(self, briefing):

@@ -18,11 +18,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from sources.admin import ReadOnlyAdmin
 
 from . import preview, revisions, workflow
 from .models import Briefing, BriefingEvent, Correction, Revision
+from .times import desk_time
 
 
 class ReviewInboxFilter(admin.SimpleListFilter):
@@ -96,6 +98,9 @@ class PublishForm(TransitionForm):
         else:
             del self.fields["correction"]
             del self.fields["minor"]
+            # The browser's picker has no zone: say which one the time is read in.
+            zone = timezone.get_current_timezone_name()
+            self.fields["at"].help_text += f" In the desk's time zone, {zone}."
 
     def arguments(self):
         return {name: value for name, value in self.cleaned_data.items() if name != "version"}
@@ -121,12 +126,19 @@ class CorrectForm(TransitionForm):
         return {"note": self.cleaned_data["note"]}
 
 
-# action: (button label, form, function, message on success)
+def published_message(briefing):
+    """What the editor is told after publishing: a scheduled briefing is not published yet."""
+    if briefing.is_scheduled():
+        return f"Scheduled for {desk_time(briefing.published_at)}: readers see it from then on."
+    return "Published."
+
+
+# action: (button label, form, function, message on success: words, or a function of the briefing)
 STEPS = {
     "submit": ("Submit for review", TransitionForm, workflow.submit, "Submitted for review."),
     "request_changes": ("Request changes", RequestChangesForm, workflow.request_changes, "Sent back for changes."),
     "approve": ("Approve", TransitionForm, workflow.approve, "Approved."),
-    "publish": ("Publish…", PublishForm, workflow.publish, "Published."),
+    "publish": ("Publish…", PublishForm, workflow.publish, published_message),
     "unpublish": ("Cancel schedule", TransitionForm, workflow.unpublish, "Taken off the schedule."),
     "retract": ("Retract…", RetractForm, workflow.retract, "Retracted."),
     "correct": ("Add correction…", CorrectForm, workflow.correct, "Correction published."),
@@ -326,6 +338,7 @@ class WorkflowAdminMixin:
                 "<path:object_id>/revisions/<int:number>/revert/", wrap(self.revert_view), name=f"{name}_revert"
             ),
             path("<path:object_id>/preview-link/", wrap(self.preview_link_view), name=f"{name}_preview_link"),
+            path("<path:object_id>/preview/", wrap(self.draft_preview_view), name=f"{name}_draft_preview"),
             *super().get_urls(),
         ]
 
@@ -359,6 +372,14 @@ class WorkflowAdminMixin:
             **extra,
         }
 
+    def get_view_on_site_url(self, obj=None):
+        """A briefing readers can see links to its public page; any other to the staff preview of its text."""
+        if obj is None or obj.pk is None:
+            return None
+        if obj.is_public():
+            return obj.get_absolute_url()
+        return self._url("draft_preview", obj.pk)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         briefing = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
@@ -368,6 +389,7 @@ class WorkflowAdminMixin:
 
     def workflow_context(self, request, briefing):
         """What the workflow panel on the change page shows."""
+        stage = workflow.stage_steps(briefing, request.user)
         steps = [
             {
                 "action": action,
@@ -375,10 +397,21 @@ class WorkflowAdminMixin:
                 "needs_input": STEPS[action][1] is not TransitionForm,
                 "url": self._url("transition", briefing.pk, action),
             }
-            for action in workflow.available_actions(briefing, request.user)
+            for action, reason in stage
+            if reason is None
+        ]
+        # Where a step is not open, the reason is the workflow's own words; editing first.
+        edit_refusal = workflow.refusal(workflow.check_edit, briefing, request.user)
+        closed = [{"label": "Edit", "reason": edit_refusal}] if edit_refusal else []
+        closed += [
+            {"label": STEPS[action][0].rstrip("…") if action else "", "reason": reason}
+            for action, reason in stage
+            if reason is not None
         ]
         return {
             "steps": steps,
+            "closed_steps": closed,
+            "latest_revision": revisions.latest_revision(briefing),
             "version": briefing.version,
             "is_public": briefing.is_public(),
             "is_scheduled": briefing.is_scheduled(),
@@ -403,7 +436,7 @@ class WorkflowAdminMixin:
                 except (workflow.WorkflowError, PermissionDenied) as refusal:
                     form.add_error(None, str(refusal) or "You are not allowed to do that.")
                 else:
-                    self.message_user(request, done, messages.SUCCESS)
+                    self.message_user(request, done(briefing) if callable(done) else done, messages.SUCCESS)
                     return redirect(self._change_url(briefing))
         else:
             form = form_class(initial={"version": briefing.version}, briefing=briefing)
@@ -486,11 +519,26 @@ class WorkflowAdminMixin:
             self.message_user(request, "Save the briefing before sharing a preview.", messages.ERROR)
         else:
             url = request.build_absolute_uri(preview.preview_url(latest))
-            expires = timezone.localtime(timezone.now() + datetime.timedelta(seconds=preview.max_age()))
+            expires = timezone.now() + datetime.timedelta(seconds=preview.max_age())
             self.message_user(
                 request,
-                f"Preview link for revision {latest.number}, valid until {expires:%Y-%m-%d %H:%M} or until the "
-                f"briefing changes: {url}",
+                format_html(
+                    'Preview link for revision {} of this briefing, valid until {} or until the briefing changes: '
+                    '<a href="{}">{}</a>',
+                    latest.number, desk_time(expires), url, url,
+                ),
                 messages.SUCCESS,
             )
         return redirect(self._change_url(briefing))
+
+    def draft_preview_view(self, request, object_id):
+        """The briefing's current text on the reader site's preview page, for its authors and editors only."""
+        briefing = self._briefing_or_404(request, object_id)
+        refused = workflow.refusal(workflow.check_preview, briefing, request.user)
+        if refused is not None:
+            raise PermissionDenied(refused)
+        response = TemplateResponse(request, "public/preview.html", preview.working_copy_page(briefing))
+        # Unpublished text for one signed-in person: never stored by a cache, never indexed.
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response

@@ -19,6 +19,7 @@ from sources.slugs import slug_base, unique_slug
 from . import quotes
 from .markdown import footnote_labels, render_body
 from .search_index import PASSAGE_FTS, REVISION_FTS
+from .times import desk_time
 
 # Briefings whose stored HTML a rendering_once() block owes, by primary key; None outside such a block.
 _rendering_owed = contextvars.ContextVar("briefings_rendering_owed", default=None)
@@ -766,7 +767,7 @@ class BriefingEvent(AppendOnlyModel):
         ]
 
     def __str__(self):
-        return f"{self.get_action_display()} by {self.actor_name} on {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} by {self.actor_name} on {desk_time(self.created_at)}"
 
     @property
     def actor_name(self):

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .models import display_name
+from .times import desk_time
 
 EDITOR_GROUP = "Editor"
 
@@ -94,10 +95,10 @@ def approved(briefing, actor):
 
 def published(briefing, actor):
     """Tell the authors their briefing is public, or when it will be."""
-    when = timezone.localtime(briefing.published_at)
     if briefing.published_at > timezone.now():
         subject = f"Scheduled: {briefing.title}"
-        first = f"{display_name(actor)} scheduled \"{briefing.title}\" to be published on {when:%Y-%m-%d at %H:%M %Z}."
+        when = desk_time(briefing.published_at)
+        first = f"{display_name(actor)} scheduled \"{briefing.title}\" to be published on {when}."
     else:
         subject = f"Published: {briefing.title}"
         first = f"{display_name(actor)} published \"{briefing.title}\"."

@@ -17,7 +17,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import BriefingEvent, Revision
+from .models import Briefing, BriefingEvent, Revision, RevisionTag
+from .times import desk_time
 
 SALT = "briefings.preview"
 
@@ -111,3 +112,87 @@ def open_link(token, now=None):
     if _is_superseded(revision):
         raise PreviewUnavailable("superseded")
     return Preview(revision=revision)
+
+
+# What a preview page shows ------------------------------------------------------------
+
+# The state of the text a preview shows, as its banner says it. A draft is never "under review".
+STATE_WORDS = {
+    Briefing.Status.DRAFT: "This text is a draft: it is not published.",
+    Briefing.Status.CHANGES_REQUESTED: "This text is a draft sent back for changes: it is not published.",
+    Briefing.Status.IN_REVIEW: "This text is in review: it is not published.",
+    Briefing.Status.APPROVED: "This text is approved and not yet published.",
+    Briefing.Status.PUBLISHED: "This text is published.",
+    Briefing.Status.RETRACTED: "This briefing is retracted.",
+}
+
+
+def state_words(briefing, scheduled_for=None):
+    """The true state of the text a preview shows, in a sentence: scheduled (with the time), or its status."""
+    if scheduled_for is not None:
+        return f"Scheduled for {desk_time(scheduled_for)}: readers see it from then on."
+    words = STATE_WORDS[briefing.status]
+    if briefing.status != Briefing.Status.PUBLISHED and briefing.is_public():
+        words += f" Readers see revision {briefing.published_revision.number} of this briefing."
+    return words
+
+
+def tags_with_pages(tags, now=None):
+    """Of ``tags``, the primary keys of those with a public page: a published briefing's published revision has them."""
+    published = Briefing.objects.published(now).values("published_revision")
+    return set(
+        RevisionTag.objects.filter(tag__in=[tag.pk for tag in tags], revision__in=published)
+        .values_list("tag", flat=True)
+    )
+
+
+def _page(briefing, *, title, dek, body_html, tags, revision_number, saved_at, scheduled_for):
+    return {
+        "briefing": briefing,
+        "page": {
+            "title": title,
+            "dek": dek,
+            "body_html": body_html,  # sanitised when rendered on save
+            "revision_number": revision_number,
+            "saved_at": saved_at,
+            "state": state_words(briefing, scheduled_for),
+            "scheduled_for": scheduled_for,
+        },
+        "tags": tags,
+        "tags_with_pages": tags_with_pages(tags) if tags else set(),
+        "authors": list(briefing.authors.select_related("author_profile")),
+    }
+
+
+def revision_page(found):
+    """The template context of a preview link's page (``found`` is what ``open_link`` gave)."""
+    revision = found.revision
+    return _page(
+        revision.briefing,
+        title=revision.title,
+        dek=revision.dek,
+        body_html=revision.body_html,
+        tags=list(revision.tags.all()),
+        revision_number=revision.number,
+        saved_at=revision.created_at,
+        scheduled_for=found.scheduled_for,
+    )
+
+
+def working_copy_page(briefing):
+    """The template context of the staff preview: the briefing's current text, saved or not as a revision."""
+    latest = briefing.revisions.order_by("-number").first()
+    scheduled = briefing.status == Briefing.Status.PUBLISHED and briefing.is_scheduled()
+    return {
+        **_page(
+            briefing,
+            title=briefing.title,
+            dek=briefing.dek,
+            body_html=briefing.body_html,
+            tags=list(briefing.tags.order_by("name")),  # as a revision's tags are ordered
+            revision_number=latest.number if latest else None,
+            saved_at=briefing.updated_at,
+            scheduled_for=briefing.published_at if scheduled else None,
+        ),
+        "is_draft_preview": True,
+    }

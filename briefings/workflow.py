@@ -20,10 +20,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from . import notifications, revisions, selection
 from .models import Briefing, BriefingEvent, Citation, Correction, Tag, display_name, rendering_once
+from .times import desk_time
 
 Status = Briefing.Status
 Action = BriefingEvent.Action
@@ -35,6 +35,58 @@ class WorkflowError(Exception):
     """A step that cannot be taken now; the message says why, in words for the user."""
 
 
+# Why a step is refused: one wording per rule, used by the checks below, the admin's
+# workflow box and its step pages. The words for footnote markers and citations that do
+# not match are ``Briefing.citation_problems``'s, which the citation rule quotes.
+
+
+def refused_permission(doing):
+    return f"You are not allowed to {doing}."
+
+
+def refused_state(briefing, done):
+    return f"A briefing that is {briefing.get_status_display().lower()} cannot be {done}."
+
+
+def refused_four_eyes(doing):
+    return f"Four-eyes rule: you wrote or edited this version, so someone else must {doing} it."
+
+
+def refused_not_author(doing):
+    return f"Only an author of this briefing can {doing}."
+
+
+def refused_retracted(done):
+    return f"A retracted briefing cannot be {done}."
+
+
+def refused_orphaned(citation):
+    return (
+        f"Citation [^{citation.label}] is orphaned: its words are no longer in the source. "
+        "Choose the passage again or remove the citation."
+    )
+
+
+REFUSED_NO_CITATIONS = "A briefing needs at least one citation."
+REFUSED_CHANGED_SINCE_APPROVAL = "This briefing changed after it was approved; it needs a new review."
+REFUSED_NOT_SCHEDULED = (
+    "Only a briefing scheduled for later can be taken off the schedule; retract a public one."
+)
+REFUSED_NOT_PUBLIC = "Only a briefing readers can see can be {done}; this one is not public."
+REFUSED_ALREADY_RETRACTED = "This briefing is already retracted."
+REFUSED_RETRACTED_STEPS = "A retracted briefing takes no further steps: readers see its retraction notice."
+REFUSED_NOT_AUTHOR_OR_EDITOR = "Only an author of this briefing or an editor can {doing}."
+REFUSED_ONLY_OWN = "You can only edit briefings you are an author of."
+REFUSED_STALE_UNKNOWN = "Someone saved a newer version of this briefing. Your changes were not saved; reload the page."
+
+
+def refused_stale(who, when, what=""):
+    return (
+        f"{who} saved a newer version of this briefing on {when}{what}. "
+        "Your changes were not saved; reload the page to see theirs."
+    )
+
+
 class StaleVersion(WorkflowError):
     """The caller's copy of the briefing is older than the database's."""
 
@@ -43,15 +95,11 @@ class StaleVersion(WorkflowError):
         self.version = briefing.version
         if self.actor is not None:
             who = display_name(self.actor)
-            when = date_format(timezone.localtime(self.when), "DATETIME_FORMAT")
             step = briefing.events.filter(created_at=self.when).order_by("-pk").first()
             what = f" ({step.get_action_display().lower()})" if step is not None else ""
-            message = (
-                f"{who} saved a newer version of this briefing on {when}{what}. "
-                "Your changes were not saved; reload the page to see theirs."
-            )
+            message = refused_stale(who, desk_time(self.when), what)
         else:
-            message = "Someone saved a newer version of this briefing. Your changes were not saved; reload the page."
+            message = REFUSED_STALE_UNKNOWN
         super().__init__(message)
 
 
@@ -79,15 +127,12 @@ def citation_problems(briefing):
     problems = []
     citations = list(briefing.citations.all())
     if not citations:
-        problems.append("A briefing needs at least one citation.")
+        problems.append(REFUSED_NO_CITATIONS)
     # Every footnote marker resolves to a citation and every citation is used.
     problems += briefing.citation_problems(labels=[citation.label for citation in citations])
     for citation in citations:
         if citation.status == Citation.Status.ORPHANED:
-            problems.append(
-                f"Citation [^{citation.label}] is orphaned: its words are no longer in the source. "
-                "Choose the passage again or remove the citation."
-            )
+            problems.append(refused_orphaned(citation))
     return problems
 
 
@@ -110,22 +155,42 @@ def latest_request_for_changes(briefing):
     return briefing.events.filter(action=Action.CHANGES_REQUESTED).select_related("actor").order_by("-pk").first()
 
 
+# The states in which a step belongs; the admin explains a refusal only for these steps.
+STAGES = {
+    "submit": {Status.DRAFT, Status.CHANGES_REQUESTED},
+    "request_changes": {Status.IN_REVIEW, Status.APPROVED},
+    "approve": {Status.IN_REVIEW},
+    "publish": {Status.APPROVED},
+}
+
+
+def is_stage_of(action, briefing):
+    """Whether ``action`` is a step of the briefing's present stage, whoever may take it."""
+    if action in STAGES:
+        return briefing.status in STAGES[action]
+    if briefing.is_retracted:
+        return False
+    if action == "unpublish":
+        return briefing.is_scheduled()
+    return briefing.is_public()  # retract, correct
+
+
 # Checks: each raises with the reason, so buttons and actions share them ------
 
 
 def _require(user, codename, doing):
     if not (user.is_active and user.has_perm(f"briefings.{codename}")):
-        raise PermissionDenied(f"You are not allowed to {doing}.")
+        raise PermissionDenied(refused_permission(doing))
 
 
 def _require_state(briefing, states, doing):
     if briefing.status not in states:
-        raise WorkflowError(f"A briefing that is {briefing.get_status_display().lower()} cannot be {doing}.")
+        raise WorkflowError(refused_state(briefing, doing))
 
 
 def _require_second_pair_of_eyes(briefing, user, doing):
     if user.pk in contributors(briefing):
-        raise PermissionDenied(f"You wrote or edited this version, so someone else must {doing} it.")
+        raise PermissionDenied(refused_four_eyes(doing))
 
 
 def _require_citations(briefing):
@@ -144,72 +209,79 @@ def check_edit(briefing, user):
     """Analysts edit their own briefings; editors edit any; nobody edits a retracted one."""
     _require(user, "change_briefing", "edit briefings")
     if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
-        raise PermissionDenied("You can only edit briefings you are an author of.")
+        raise PermissionDenied(REFUSED_ONLY_OWN)
     if briefing.is_retracted:
-        raise WorkflowError("A retracted briefing cannot be edited.")
+        raise WorkflowError(refused_retracted("edited"))
 
 
 def check_share_preview(briefing, user):
     """Authors and editors share previews of work in progress; a retracted briefing has nothing to preview."""
     _require(user, "view_briefing", "share preview links")
     if briefing.is_retracted:
-        raise WorkflowError("A retracted briefing cannot be previewed: readers see its retraction notice.")
+        raise WorkflowError(refused_retracted("previewed") + " Readers see its retraction notice.")
     if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
-        raise PermissionDenied("Only an author of this briefing or an editor can share a preview of it.")
+        raise PermissionDenied(REFUSED_NOT_AUTHOR_OR_EDITOR.format(doing="share a preview of it"))
+
+
+def check_preview(briefing, user):
+    """Authors and editors read the current text of work in progress, as readers would see it."""
+    _require(user, "view_briefing", "preview briefings")
+    if not (user.is_superuser or user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
+        raise PermissionDenied(REFUSED_NOT_AUTHOR_OR_EDITOR.format(doing="preview it"))
 
 
 def check_submit(briefing, user):
     _require(user, "submit_briefing", "submit briefings for review")
-    _require_state(briefing, {Status.DRAFT, Status.CHANGES_REQUESTED}, "submitted for review")
+    _require_state(briefing, STAGES["submit"], "submitted for review")
     if not (user.is_superuser or is_author(briefing, user)):
-        raise PermissionDenied("Only an author of this briefing can submit it for review.")
+        raise PermissionDenied(refused_not_author("submit it for review"))
     _require_citations(briefing)
 
 
 def check_request_changes(briefing, user):
     _require(user, "review_briefing", "review briefings")
-    _require_state(briefing, {Status.IN_REVIEW, Status.APPROVED}, "sent back for changes")
+    _require_state(briefing, STAGES["request_changes"], "sent back for changes")
     _require_second_pair_of_eyes(briefing, user, "review")
 
 
 def check_approve(briefing, user):
     _require(user, "review_briefing", "approve briefings")
-    _require_state(briefing, {Status.IN_REVIEW}, "approved")
+    _require_state(briefing, STAGES["approve"], "approved")
     _require_second_pair_of_eyes(briefing, user, "approve")
     _require_citations(briefing)
 
 
 def check_publish(briefing, user):
     _require(user, "publish_briefing", "publish briefings")
-    _require_state(briefing, {Status.APPROVED}, "published")
+    _require_state(briefing, STAGES["publish"], "published")
     _require_second_pair_of_eyes(briefing, user, "publish")
     approval = briefing.events.filter(action=Action.APPROVED).order_by("-pk").first()
     latest = revisions.latest_revision(briefing)
     if approval is None or latest is None or approval.revision_id != latest.pk:
-        raise WorkflowError("This briefing changed after it was approved; it needs a new review.")
+        raise WorkflowError(REFUSED_CHANGED_SINCE_APPROVAL)
     _require_citations(briefing)
 
 
 def check_unpublish(briefing, user):
     _require(user, "publish_briefing", "cancel a scheduled publication")
-    if briefing.is_retracted or not briefing.is_scheduled():
-        raise WorkflowError("Only a briefing scheduled for later can be taken off the schedule; retract a public one.")
+    if not is_stage_of("unpublish", briefing):
+        raise WorkflowError(REFUSED_NOT_SCHEDULED)
 
 
 def check_retract(briefing, user):
     _require(user, "retract_briefing", "retract briefings")
     if briefing.is_retracted:
-        raise WorkflowError("This briefing is already retracted.")
+        raise WorkflowError(REFUSED_ALREADY_RETRACTED)
     if not briefing.is_public():
-        raise WorkflowError("Only a briefing readers can see can be retracted; this one is not public.")
+        raise WorkflowError(REFUSED_NOT_PUBLIC.format(done="retracted"))
 
 
 def check_correct(briefing, user):
     _require(user, "correct_briefing", "add corrections")
     if briefing.is_retracted:
-        raise WorkflowError("A retracted briefing cannot be corrected.")
+        raise WorkflowError(refused_retracted("corrected"))
     if not briefing.is_public():
-        raise WorkflowError("Only a briefing readers can see takes a public correction.")
+        raise WorkflowError(REFUSED_NOT_PUBLIC.format(done="corrected"))
 
 
 CHECKS = {
@@ -243,6 +315,19 @@ def refusal(check, briefing, user):
     except (WorkflowError, PermissionDenied) as refused:
         return str(refused) or "You are not allowed to do that."
     return None
+
+
+def stage_steps(briefing, user):
+    """``(action, reason)`` for each step of the briefing's stage, in workflow order; ``reason`` is None when open.
+
+    Each check runs once. Steps of other stages are left out: no state of theirs is at hand to explain.
+    A retracted briefing has no stage: one entry, with no action, says so.
+    """
+    if briefing.is_retracted:
+        return [("", REFUSED_RETRACTED_STEPS)]
+    return [
+        (action, refusal(check, briefing, user)) for action, check in CHECKS.items() if is_stage_of(action, briefing)
+    ]
 
 
 def available_actions(briefing, user):

@@ -367,14 +367,7 @@ def preview(request, token):
         if found.redirect_to:
             response = redirect(found.redirect_to)
         else:
-            revision = found.revision
-            context = {
-                "revision": revision,
-                "scheduled_for": found.scheduled_for,
-                "briefing": revision.briefing,
-                "authors": list(revision.briefing.authors.select_related("author_profile")),
-            }
-            response = render(request, "public/preview.html", context)
+            response = render(request, "public/preview.html", preview_links.revision_page(found))
     # A preview is for the person holding the link: never indexed, never cached.
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"

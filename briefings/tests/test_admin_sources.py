@@ -74,7 +74,7 @@ class QueueTests(SourceChangesAdminTestCase):
         """The queue shows the import, its counts, each citation's old and new words and how long it has waited."""
         self.client.force_login(self.newsroom.editor)
         response = self.client.get(QUEUE)
-        self.assertContains(response, f"{self.source.display_title}, version 2")
+        self.assertContains(response, f"{self.source.display_title}, source version 2")
         self.assertContains(response, "by chief")
         self.assertContains(response, "1 briefing:")
         self.assertContains(response, "1 re-anchored, 1 orphaned, 0 restored, 0 confirmed; 2 waiting.")

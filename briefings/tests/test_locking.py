@@ -89,7 +89,7 @@ class ChangeFormLockingTests(TestCase):
         response = self.save(self.analyst, mine)
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "Nina Petrova saved a newer version of this briefing on")
-        self.assertContains(response, "June 1, 2026")
+        self.assertContains(response, "1 June 2026, 09:00 UTC")
         self.assertContains(response, "My carefully written paragraph.")
         self.assertEqual(fresh(self.briefing).body, "The editor's version.[^a]")
 

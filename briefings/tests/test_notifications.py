@@ -72,7 +72,7 @@ class NotificationTests(TestCase):
         with self.captureOnCommitCallbacks(execute=True):
             workflow.publish(briefing, self.editor, at=at)
         self.assertEqual([m.subject for m in mail.outbox], [f"[Briefings] Scheduled: {briefing.title}"])
-        self.assertIn(f"{at:%Y-%m-%d} at 09:30", mail.outbox[0].body)
+        self.assertIn(f"{at.day} {at:%B %Y}, 09:30 UTC", mail.outbox[0].body)
 
     def test_failed_step_sends_nothing(self):
         """A refused step sends no email."""

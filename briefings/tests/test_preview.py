@@ -33,10 +33,11 @@ class PreviewLinkTests(TestCase):
         self.assertIn("no-store", response["Cache-Control"])
 
     def test_preview_query_count(self):
-        """The preview page reads the revision, checks for newer ones and lists the authors."""
+        """The preview page reads the revision, checks for newer ones and lists the authors and tags."""
         with time_machine.travel(START + datetime.timedelta(hours=1), tick=False):
-            # Revision with its briefing; newer revision exists?; authors.
-            with self.assertNumQueries(3):
+            # Revision with its briefing; newer revision exists?; authors; the revision's tags (none, so no
+            # question which of them have a public page).
+            with self.assertNumQueries(4):
                 self.client.get(self.url)
 
     def test_expired_link_is_gone(self):

@@ -1,6 +1,10 @@
 """A briefing's page: the published revision, footnotes, structured data, corrections and retraction."""
+import datetime
 import json
 import re
+
+import time_machine
+from django.test import override_settings
 
 from briefings import workflow
 from briefings.models import Briefing
@@ -133,3 +137,19 @@ class BriefingPageTests(PublicSiteTestCase):
         with self.assertNumQueries(6):
             response = self.client.get(many.get_absolute_url())
         self.assertContains(response, "A second correction.")
+
+
+@override_settings(TIME_ZONE="Asia/Baku")
+class DeskTimeZoneTests(PublicSiteTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        newsroom = Newsroom()
+        # 09:30 in Baku (UTC+4) is 05:30 UTC.
+        with time_machine.travel(datetime.datetime(2026, 6, 1, 5, 30, tzinfo=datetime.UTC), tick=False):
+            cls.briefing = newsroom.published([(passage(make_source(), 1), "signed a transit agreement")])
+
+    def test_publication_time_names_the_desk_zone(self):
+        """Readers see the publication time in the desk's zone, named; the machine-readable time is unchanged."""
+        response = self.client.get(self.briefing.get_absolute_url())
+        self.assertContains(response, "1 June 2026, 09:30 +04")
+        self.assertContains(response, 'datetime="2026-06-01T05:30:00+00:00"')
