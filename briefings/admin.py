@@ -20,6 +20,7 @@ from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
 from . import finding, quotes, workflow
+from .admin_comments import ReviewCommentsBriefingMixin
 from .admin_sources import CitationsNeedAttentionFilter, SourceChangesBriefingMixin
 from .admin_workflow import WorkflowAdminMixin
 from .forms import BriefingForm, CitationForm, CitationFormSet, MergeTagsForm, PassageAutocomplete
@@ -145,7 +146,7 @@ class CitationInline(admin.StackedInline):
 
 
 @admin.register(Briefing)
-class BriefingAdmin(SourceChangesBriefingMixin, WorkflowAdminMixin, admin.ModelAdmin):
+class BriefingAdmin(SourceChangesBriefingMixin, ReviewCommentsBriefingMixin, WorkflowAdminMixin, admin.ModelAdmin):
     form = BriefingForm
     inlines = [CitationInline]
     list_display = [

@@ -62,6 +62,19 @@ class TransitionForm(forms.Form):
     def arguments(self):
         return {}
 
+    def ask_to_acknowledge(self, threads):
+        """Open review comments are listed above the form; taking the step with them open is ticked here."""
+        self.unresolved_comments = threads
+        if threads:
+            self.fields["acknowledge_unresolved"] = forms.BooleanField(
+                label=f"Go ahead with {len(threads)} unresolved comment{'s' if len(threads) != 1 else ''}",
+                required=False,
+                help_text="Recorded in the review record, with the comments left open.",
+            )
+
+    def acknowledgement(self):
+        return {"acknowledge_unresolved": self.cleaned_data.get("acknowledge_unresolved", False)}
+
 
 class RequestChangesForm(TransitionForm):
     comment = forms.CharField(
@@ -98,7 +111,8 @@ class PublishForm(TransitionForm):
             del self.fields["minor"]
 
     def arguments(self):
-        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+        passed = ("version", "acknowledge_unresolved")
+        return {name: value for name, value in self.cleaned_data.items() if name not in passed}
 
 
 class RetractForm(TransitionForm):
@@ -120,6 +134,9 @@ class CorrectForm(TransitionForm):
     def arguments(self):
         return {"note": self.cleaned_data["note"]}
 
+
+# Steps that take a briefing on towards readers: open review comments must be confirmed first.
+ACKNOWLEDGED_STEPS = {"submit", "publish"}
 
 # action: (button label, form, function, message on success)
 STEPS = {
@@ -368,11 +385,15 @@ class WorkflowAdminMixin:
 
     def workflow_context(self, request, briefing):
         """What the workflow panel on the change page shows."""
+        # With comments open, submitting opens its page, which lists them and asks to confirm.
+        comments_open = bool(workflow.unresolved_comments(briefing))
         steps = [
             {
                 "action": action,
                 "label": STEPS[action][0],
-                "needs_input": STEPS[action][1] is not TransitionForm,
+                "needs_input": (
+                    STEPS[action][1] is not TransitionForm or (comments_open and action in ACKNOWLEDGED_STEPS)
+                ),
                 "url": self._url("transition", briefing.pk, action),
             }
             for action in workflow.available_actions(briefing, request.user)
@@ -394,12 +415,17 @@ class WorkflowAdminMixin:
             raise Http404("No such step.")
         briefing = self._briefing_or_404(request, object_id)
         label, form_class, function, done = STEPS[action]
+        open_threads = workflow.unresolved_comments(briefing) if action in ACKNOWLEDGED_STEPS else []
         if request.method == "POST":
             form = form_class(request.POST, briefing=briefing)
+            form.ask_to_acknowledge(open_threads)
             if form.is_valid():
                 briefing.version = form.cleaned_data["version"]
+                arguments = form.arguments()
+                if action in ACKNOWLEDGED_STEPS:
+                    arguments.update(form.acknowledgement())
                 try:
-                    function(briefing, request.user, **form.arguments())
+                    function(briefing, request.user, **arguments)
                 except (workflow.WorkflowError, PermissionDenied) as refusal:
                     form.add_error(None, str(refusal) or "You are not allowed to do that.")
                 else:
@@ -407,6 +433,7 @@ class WorkflowAdminMixin:
                     return redirect(self._change_url(briefing))
         else:
             form = form_class(initial={"version": briefing.version}, briefing=briefing)
+            form.ask_to_acknowledge(open_threads)
         context = self._context(
             request, briefing, f"{label.rstrip('…')}: {briefing}", form=form, action=action, label=label.rstrip("…"),
             refusal=None if request.method == "POST" else workflow.refusal(workflow.CHECKS[action], briefing,
