@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from . import comments, workflow
+from .admin_workflow import ACKNOWLEDGED_STEPS
 from .models import ANCHOR_MAX_LENGTH, COMMENT_MAX_LENGTH, ReviewComment
 
 WORDS = "words"
@@ -48,10 +49,12 @@ class NewCommentForm(forms.Form):
     near = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     text = CommentTextField(label="Comment")
 
-    def __init__(self, *args, briefing, **kwargs):
+    def __init__(self, *args, briefing, citations=None, **kwargs):
         super().__init__(*args, prefix="comment", **kwargs)
         self.briefing = briefing
-        self.citations = {str(citation.pk): citation for citation in briefing.citations.order_by("order", "label")}
+        if citations is None:
+            citations = briefing.citations.order_by("order", "label")
+        self.citations = {str(citation.pk): citation for citation in citations}
         self.fields["about"].choices = [(WORDS, "Words of the body")] + [
             (pk, f"Citation [^{citation.label}]") for pk, citation in self.citations.items()
         ]
@@ -110,16 +113,19 @@ class ReviewCommentsBriefingMixin:
 
     # The change page and the history
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        briefing = self.get_object(request, object_id)
-        if briefing is not None and self.has_view_or_change_permission(request, briefing):
-            extra_context["review_comments"] = self.comments_context(request, briefing)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context["review_comments"] = panel = self.comments_context(request, obj)
+            if panel["open_count"] and "workflow" in context:
+                # Submitting then opens its own page, which lists the open threads and asks to confirm.
+                for step in context["workflow"]["steps"]:
+                    step["needs_input"] = step["needs_input"] or step["action"] in ACKNOWLEDGED_STEPS
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def comments_context(self, request, briefing, *, form=None, reply_forms=None):
         refusal = workflow.refusal(workflow.check_comment, briefing, request.user)
-        threads = comments.threads_of(briefing)
+        citations = list(briefing.citations.order_by("order", "label"))
+        threads = comments.threads_of(briefing, citations)
         for thread in threads:
             thread.may_reply = refusal is None and not thread.is_resolved
             thread.may_resolve = refusal is None and not thread.is_resolved
@@ -129,7 +135,7 @@ class ReviewCommentsBriefingMixin:
             "threads": threads,
             "open_count": sum(1 for thread in threads if not thread.is_resolved),
             "refusal": refusal,
-            "form": form or NewCommentForm(briefing=briefing),
+            "form": form or NewCommentForm(briefing=briefing, citations=citations),
             "add_url": self._url("comment", briefing.pk),
             "step_url_name": f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_comment_step",
         }
@@ -138,7 +144,7 @@ class ReviewCommentsBriefingMixin:
         response = super().revisions_view(request, object_id)
         made_on = comments.by_revision(response.context_data["briefing"])
         for revision in response.context_data["revisions"]:
-            revision.review_comments = made_on.get(revision.pk, [])
+            revision.comments_made_on = made_on.get(revision.pk, [])
         return response
 
     # Steps

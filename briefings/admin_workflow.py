@@ -385,15 +385,11 @@ class WorkflowAdminMixin:
 
     def workflow_context(self, request, briefing):
         """What the workflow panel on the change page shows."""
-        # With comments open, submitting opens its page, which lists them and asks to confirm.
-        comments_open = bool(workflow.unresolved_comments(briefing))
         steps = [
             {
                 "action": action,
                 "label": STEPS[action][0],
-                "needs_input": (
-                    STEPS[action][1] is not TransitionForm or (comments_open and action in ACKNOWLEDGED_STEPS)
-                ),
+                "needs_input": STEPS[action][1] is not TransitionForm,
                 "url": self._url("transition", briefing.pk, action),
             }
             for action in workflow.available_actions(briefing, request.user)

@@ -136,12 +136,15 @@ def anchor_of(thread, body, citations):
     return Anchor("words", body[span[0]:span[1]], start=span[0], end=span[1])
 
 
-def threads_of(briefing):
-    """The briefing's threads, oldest first, each with ``.anchor`` and ``.thread_replies`` set; two queries."""
+def threads_of(briefing, citations=None):
+    """The briefing's threads, oldest first, each with ``.anchor`` and ``.thread_replies`` set.
+
+    Two queries, or one when the briefing's ``citations`` are given.
+    """
     comments = list(ReviewComment.objects.filter(briefing=briefing).with_people())
-    citations = {citation.label: citation for citation in Citation.objects.filter(briefing=briefing).only(
-        "pk", "label", "quote", "briefing_id"
-    )}
+    if citations is None:
+        citations = Citation.objects.filter(briefing=briefing).only("pk", "label", "quote", "briefing_id")
+    citations = {citation.label: citation for citation in citations}
     threads = [comment for comment in comments if comment.parent_id is None]
     by_id = {thread.pk: thread for thread in threads}
     for thread in threads:
@@ -206,9 +209,10 @@ def comment(briefing, user, text, *, citation=None, words="", near=None):
             raise ValidationError(
                 "Say what the comment is about: choose a citation, or paste words of the body.", code="no_anchor"
             )
-        made = ReviewComment.objects.create(
-            briefing=row, revision=revisions.latest_revision(row), author=user, text=text, **anchor
-        )
+        revision = revisions.latest_revision(row)
+        if revision is None:
+            raise workflow.WorkflowError("Save the briefing once before commenting: a comment belongs to a revision.")
+        made = ReviewComment.objects.create(briefing=row, revision=revision, author=user, text=text, **anchor)
         _tell(made, user)
     return made
 

@@ -188,8 +188,6 @@ def check_comment(briefing, user):
         raise PermissionDenied("Only an author of this briefing or an editor who may review it can comment on it.")
     if briefing.is_retracted:
         raise WorkflowError("A retracted briefing is closed: its review comments can be read, not added to.")
-    if not briefing.revisions.exists():
-        raise WorkflowError("Save the briefing once before commenting: a comment belongs to a saved revision.")
 
 
 def check_reply(comment, user):

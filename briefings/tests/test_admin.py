@@ -290,10 +290,11 @@ class ChangeFormTests(AdminTestCase):
         # panel's citation check (1); the authors chosen and the users to choose from (2); the tags (1);
         # the event log (1); the citations with passages and sources in one query (1), each row's chosen
         # passage labelled from it; the labels for the preview's marker check (1); the citations a changed
-        # source left needing attention, for the banner (1). None per citation.
+        # source left needing attention, for the banner (1); the review comments and the citations they may
+        # point at, for the comments panel (2). None per citation.
         for citations in (1, 50):
             url = self.change_form_queries(citations)
-            with self.subTest(citations=citations), self.assertNumQueries(12):
+            with self.subTest(citations=citations), self.assertNumQueries(14):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
 
