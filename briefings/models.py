@@ -1104,7 +1104,7 @@ class ReviewCommentQuerySet(models.QuerySet):
         return self.threads().filter(resolved_at__isnull=True)
 
     def with_people(self):
-        return self.select_related("author", "resolved_by", "revision", "citation")
+        return self.select_related("author", "resolved_by", "reopened_by", "revision", "citation")
 
 
 class ReviewComment(models.Model):
