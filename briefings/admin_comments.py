@@ -39,7 +39,7 @@ class NewCommentForm(forms.Form):
 
     about = forms.ChoiceField(label="About", widget=forms.RadioSelect)
     words = forms.CharField(
-        label="Words of the body",
+        label="Words to comment on",
         required=False,
         max_length=ANCHOR_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": ANCHOR_MAX_LENGTH}),

@@ -2,7 +2,7 @@
  * Review comments: "Comment on selection".
  *
  * Select words in the body field and choose the button (beside the body, or in the comments panel): the
- * words go into the new comment's "Words of the body" field with where they start, and the comment box
+ * words go into the new comment's "Words to comment on" field with where they start, and the comment box
  * takes the focus. Without JavaScript the words are pasted into that field by hand; the server finds them.
  */
 "use strict";
