@@ -222,6 +222,8 @@ class StepTests(AdminCommentTestCase):
         response = self.client.post(step_url(thread, "reply"), {f"reply-{thread.pk}-text": "\x00" * 10})
         self.assertEqual(response.status_code, 400)
         self.assertEqual(ReviewComment.objects.count(), 1)
+        too_big = reverse("admin:briefings_briefing_comment_step", args=[self.briefing.pk, 10**30, "resolve"])
+        self.assertEqual(self.client.post(too_big).status_code, 404)
 
 
 class InboxTests(AdminCommentTestCase):
