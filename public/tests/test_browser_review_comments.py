@@ -4,6 +4,7 @@ Runs against a live server with Chromium driven by Playwright; see ``browser.py`
 """
 import re
 
+import time_machine
 from django.core import mail
 from django.test import override_settings
 from playwright.sync_api import expect
@@ -11,7 +12,7 @@ from playwright.sync_api import expect
 from briefings.models import Briefing, ReviewComment
 from briefings.tests.factories import Newsroom, make_source, passage
 
-from .browser import AXE_SCRIPT, FAST_PASSWORD_HASHERS, Axe, BrowserTestCase
+from .browser import AXE_SCRIPT, DEMO_TIME, FAST_PASSWORD_HASHERS, SCREENSHOTS, Axe, BrowserTestCase
 
 PASSWORD = "correct horse battery staple"
 TITLE = "Baku and Brussels agree on gas"
@@ -25,6 +26,10 @@ class ReviewCommentWalkTests(BrowserTestCase):
     tools = ("chromium", "axe")
 
     def setUp(self):
+        # The screenshot shows when each comment was made: the same time at every run.
+        traveller = time_machine.travel(DEMO_TIME, tick=True)
+        traveller.start()
+        self.addCleanup(traveller.stop)
         super().setUp()
         newsroom = Newsroom()
         self.analyst, self.editor = newsroom.analyst, newsroom.editor
@@ -93,6 +98,8 @@ class ReviewCommentWalkTests(BrowserTestCase):
         expect(analyst.locator(".messagelist")).to_contain_text("Reply added.")
         thread = analyst.locator(".review-thread")
         expect(thread).to_contain_text(ANSWER)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        analyst.locator("#review-comments").screenshot(path=str(SCREENSHOTS / "review-comments-desktop.png"))
         thread.get_by_role("button", name="Resolve").click()
         expect(analyst.locator(".messagelist")).to_contain_text("Thread resolved.")
         expect(analyst.locator(".review-thread")).to_contain_text(re.compile(r"Resolved by .+ on "))
