@@ -80,6 +80,21 @@ def open_threads_column():
     return Coalesce(Subquery(open_threads, output_field=IntegerField()), 0)
 
 
+class OpenCommentsFilter(admin.SimpleListFilter):
+    """Briefings with a review thread nobody has resolved yet."""
+
+    title = "review comments"
+    parameter_name = "comments"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Unresolved comments")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(pk__in=ReviewComment.objects.unresolved().values("briefing_id"))
+        return queryset
+
+
 class ReviewCommentsBriefingMixin:
     """The review comments of a briefing, in its admin pages."""
 
@@ -103,6 +118,9 @@ class ReviewCommentsBriefingMixin:
         if match is not None and match.url_name == f"{self.opts.app_label}_{self.opts.model_name}_changelist":
             queryset = queryset.annotate(open_comment_total=open_threads_column())
         return queryset
+
+    def get_list_filter(self, request):
+        return [*super().get_list_filter(request), OpenCommentsFilter]
 
     def get_list_display(self, request):
         return [*super().get_list_display(request), "open_comments"]

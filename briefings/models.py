@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -1156,6 +1156,10 @@ class ReviewComment(models.Model):
         indexes = [models.Index(fields=["briefing", "resolved_at"], name="review_comment_open")]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="review_comment_has_text"),
+            models.CheckConstraint(
+                condition=models.lookups.LessThanOrEqual(Length("text"), COMMENT_MAX_LENGTH),
+                name="review_comment_text_bounded",
+            ),
             # A thread is anchored to a citation or to words of the body; a reply belongs to its thread.
             models.CheckConstraint(
                 condition=Q(parent__isnull=False, citation_label="", anchor_words="")

@@ -242,6 +242,15 @@ class InboxTests(AdminCommentTestCase):
         self.assertContains(response, "Open comments")
         self.assertContains(response, '<td class="field-open_comments">2</td>', html=True)
 
+    def test_filter_keeps_briefings_with_open_threads(self):
+        """"Unresolved comments" lists the briefings someone still has to answer, and no other."""
+        comments.resolve(self.thread(), self.analyst)
+        waiting = self.newsroom.draft(self.citations, body=BODY)
+        comments.comment(waiting, self.editor, "Still open.", words="doubles exports")
+        self.client.force_login(self.editor)
+        response = self.client.get(reverse("admin:briefings_briefing_changelist") + "?comments=open")
+        self.assertEqual([row.pk for row in response.context["cl"].result_list], [waiting.pk])
+
 
 class TransitionTests(AdminCommentTestCase):
     def transition_url(self, action):

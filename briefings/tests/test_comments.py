@@ -149,6 +149,14 @@ class AnchoringTests(CommentTestCase):
                 citation_label="n1", anchor_words="Baku",
             )
 
+    def test_the_database_refuses_an_overlong_comment(self):
+        """The bound on a comment's length holds for rows written without the rules too."""
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            ReviewComment.objects.create(
+                briefing=self.briefing, revision=self.briefing.revisions.get(), author=self.editor,
+                text="x" * (COMMENT_MAX_LENGTH + 1), citation_label="n1",
+            )
+
 
 class ThreadTests(CommentTestCase):
     def test_replies_join_the_thread_and_their_revision(self):
