@@ -55,7 +55,8 @@ class NewCommentForm(forms.Form):
         if citations is None:
             citations = briefing.citations.order_by("order", "label")
         self.citations = {str(citation.pk): citation for citation in citations}
-        self.fields["about"].choices = [(WORDS, "Words of the body")] + [
+        # The body field keeps the only label with "body" in it, so that it is found by that name.
+        self.fields["about"].choices = [(WORDS, "Words of the briefing")] + [
             (pk, f"Citation [^{citation.label}]") for pk, citation in self.citations.items()
         ]
         self.fields["about"].initial = WORDS
