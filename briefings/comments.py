@@ -92,7 +92,7 @@ def place_words(body, words, *, near=None):
     Words that occur more than once need ``near`` (the selection's offset, from the editor's script) or more
     words around them.
     """
-    words = quotes.normalise(clean_text(words, "The words to comment on"))
+    words = quotes.normalise(clean_text(words, "The pasted text"))
     if len(words) > ANCHOR_MAX_LENGTH:
         raise ValidationError(
             f"Comment on at most {ANCHOR_MAX_LENGTH:,} characters of the body; choose fewer words.", code="too_long"
@@ -116,14 +116,16 @@ def place_words(body, words, *, near=None):
 
 
 def anchor_of(thread, body, citations):
-    """Where ``thread`` points in the working copy whose ``body`` and ``citations`` (by label) are given."""
+    """Where ``thread`` points in the working copy whose ``body`` and ``citations`` are given."""
     if thread.citation_label:
-        citation = citations.get(thread.citation_label)
-        current = citation is not None and (
-            citation.pk == thread.citation_id or thread.citation_id is None and citation.quote == thread.citation_quote
-        )
-        if current:
-            return Anchor("citation", citation.quote, label=citation.label)
+        current = next((citation for citation in citations if citation.pk == thread.citation_id), None)
+        if current is None and thread.citation_id is None:
+            # Recreated by a revert: the same label quoting the same words is the same citation.
+            current = next(
+                (c for c in citations if c.label == thread.citation_label and c.quote == thread.citation_quote), None
+            )
+        if current is not None:
+            return Anchor("citation", current.quote, label=current.label)
         return Anchor(
             "citation", thread.citation_quote, label=thread.citation_label, outdated=True,
             reason="The citation was deleted.",
@@ -144,7 +146,7 @@ def threads_of(briefing, citations=None):
     comments = list(ReviewComment.objects.filter(briefing=briefing).with_people())
     if citations is None:
         citations = Citation.objects.filter(briefing=briefing).only("pk", "label", "quote", "briefing_id")
-    citations = {citation.label: citation for citation in citations}
+    citations = list(citations)
     threads = [comment for comment in comments if comment.parent_id is None]
     by_id = {thread.pk: thread for thread in threads}
     for thread in threads:

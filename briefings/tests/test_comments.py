@@ -112,6 +112,14 @@ class AnchoringTests(CommentTestCase):
         self.assertEqual((anchor.kind, anchor.label, anchor.outdated), ("citation", "n1", False))
         self.assertEqual(anchor.words, "signed a transit agreement")
 
+    def test_relabelled_citation_keeps_its_comments(self):
+        """Renaming a citation's label keeps the comment on it, under the new label."""
+        thread = comments.comment(self.briefing, self.editor, "Better source?", citation=self.citation)
+        self.citation.label = "deal"
+        self.citation.save()
+        anchor = self.anchor(thread)
+        self.assertEqual((anchor.label, anchor.outdated), ("deal", False))
+
     def test_deleted_citation_makes_the_comment_outdated(self):
         """Deleting the citation leaves the comment, marked outdated, with the words it was about."""
         thread = comments.comment(self.briefing, self.editor, "Better source?", citation=self.citation)
