@@ -31,13 +31,13 @@ class ReviewCommentWalkTests(BrowserTestCase):
         traveller.start()
         self.addCleanup(traveller.stop)
         super().setUp()
-        newsroom = Newsroom()
+        self.newsroom = newsroom = Newsroom()
         self.analyst, self.editor = newsroom.analyst, newsroom.editor
         for person in (self.analyst, self.editor):
             person.set_password(PASSWORD)
             person.save()
-        source = make_source()
-        self.briefing = newsroom.in_review([(passage(source, 1), "signed a transit agreement")], title=TITLE, body=BODY)
+        self.passage = passage(make_source(), 1)
+        self.briefing = newsroom.in_review([(self.passage, "signed a transit agreement")], title=TITLE, body=BODY)
         self.change_path = f"/admin/briefings/briefing/{self.briefing.pk}/change/"
 
     def log_in(self, page, user):
@@ -130,3 +130,36 @@ class ReviewCommentWalkTests(BrowserTestCase):
         expect(reader.get_by_role("heading", level=1)).to_have_text(TITLE)
         expect(reader.locator("body")).not_to_contain_text(QUESTION)
         expect(reader.locator("body")).not_to_contain_text(ANSWER)
+
+    def test_analyst_submits_with_a_comment_open_only_once_they_confirm_it(self):
+        """Submitting with an open thread lists it and needs the box ticked; a refused comment keeps its text."""
+        draft = self.newsroom.draft([(self.passage, "signed a transit agreement")], title="Second draft", body=BODY)
+        path = f"/admin/briefings/briefing/{draft.pk}/change/"
+        analyst = self.page = self.new_page(bypass_csp=True)
+        self.log_in(analyst, self.analyst)
+        analyst.goto(self.url(path))
+        panel = analyst.locator("#review-comments")
+        panel.get_by_label("Words to comment on").fill("words that are not there")
+        panel.get_by_label("Comment", exact=True).fill(QUESTION)
+        panel.get_by_role("button", name="Add comment").click()
+        expect(analyst.locator(".errornote")).to_contain_text("These words are not in the saved body")
+        expect(analyst.locator("#review-comments").get_by_label("Comment", exact=True)).to_have_value(QUESTION)
+        self.assert_accessible(analyst, "#content-main")
+
+        analyst.locator("#review-comments").get_by_label("Words to comment on").fill("double its gas exports")
+        analyst.locator("#review-comments").get_by_role("button", name="Add comment").click()
+        expect(analyst.locator(".messagelist")).to_contain_text("Comment added.")
+        expect(analyst.locator(".review-thread h3")).to_contain_text("On the words “double its gas exports”")
+
+        analyst.locator(".workflow-steps").get_by_role("link", name="Submit for review").click()
+        listed = analyst.locator(".unresolved-comments")
+        expect(listed).to_contain_text(QUESTION)
+        self.assert_accessible(analyst, "#content-main")
+        analyst.get_by_role("button", name="Submit for review").click()
+        expect(analyst.locator(".errornote")).to_contain_text("1 review comment is not resolved yet")
+        self.assertEqual(Briefing.objects.get(pk=draft.pk).status, Briefing.Status.DRAFT)
+        analyst.get_by_label("Go ahead with 1 unresolved comment").check()
+        analyst.get_by_role("button", name="Submit for review").click()
+        expect(analyst.locator(".messagelist")).to_contain_text("Submitted for review.")
+        recorded = analyst.get_by_role("cell", name="Went ahead with unresolved review comments", exact=True)
+        expect(recorded).to_be_visible()
