@@ -20,6 +20,7 @@ from sources.admin import PassageAdmin
 from sources.models import Passage, Source
 
 from . import finding, quotes, workflow
+from .admin_comments import ReviewCommentsBriefingMixin
 from .admin_desk import DeskAdminMixin, passage_panel
 from .admin_selection import CiteSelectionAdminMixin
 from .admin_sources import CitationsNeedAttentionFilter, SourceChangesBriefingMixin
@@ -153,7 +154,12 @@ class CitationInline(admin.StackedInline):
 
 @admin.register(Briefing)
 class BriefingAdmin(
-    CiteSelectionAdminMixin, DeskAdminMixin, SourceChangesBriefingMixin, WorkflowAdminMixin, admin.ModelAdmin
+    CiteSelectionAdminMixin,
+    DeskAdminMixin,
+    SourceChangesBriefingMixin,
+    ReviewCommentsBriefingMixin,
+    WorkflowAdminMixin,
+    admin.ModelAdmin,
 ):
     form = BriefingForm
     inlines = [CitationInline]

@@ -64,6 +64,19 @@ class TransitionForm(forms.Form):
     def arguments(self):
         return {}
 
+    def ask_to_acknowledge(self, threads):
+        """Open review comments are listed above the form; taking the step with them open is ticked here."""
+        self.unresolved_comments = threads
+        if threads:
+            self.fields["acknowledge_unresolved"] = forms.BooleanField(
+                label=f"Go ahead with {len(threads)} unresolved comment{'s' if len(threads) != 1 else ''}",
+                required=False,
+                help_text="Recorded in the review record, with the comments left open.",
+            )
+
+    def acknowledgement(self):
+        return {"acknowledge_unresolved": self.cleaned_data.get("acknowledge_unresolved", False)}
+
 
 class RequestChangesForm(TransitionForm):
     comment = forms.CharField(
@@ -103,7 +116,8 @@ class PublishForm(TransitionForm):
             self.fields["at"].help_text += f" In the desk's time zone, {zone}."
 
     def arguments(self):
-        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+        passed = ("version", "acknowledge_unresolved")
+        return {name: value for name, value in self.cleaned_data.items() if name not in passed}
 
 
 class RetractForm(TransitionForm):
@@ -132,6 +146,9 @@ def published_message(briefing):
         return f"Scheduled for {desk_time(briefing.published_at)}: readers see it from then on."
     return "Published."
 
+
+# Steps that take a briefing on towards readers: open review comments must be confirmed first.
+ACKNOWLEDGED_STEPS = {"submit", "publish"}
 
 # action: (button label, form, function, message on success: words, or a function of the briefing)
 STEPS = {
@@ -427,12 +444,17 @@ class WorkflowAdminMixin:
             raise Http404("No such step.")
         briefing = self._briefing_or_404(request, object_id)
         label, form_class, function, done = STEPS[action]
+        open_threads = workflow.unresolved_comments(briefing) if action in ACKNOWLEDGED_STEPS else []
         if request.method == "POST":
             form = form_class(request.POST, briefing=briefing)
+            form.ask_to_acknowledge(open_threads)
             if form.is_valid():
                 briefing.version = form.cleaned_data["version"]
+                arguments = form.arguments()
+                if action in ACKNOWLEDGED_STEPS:
+                    arguments.update(form.acknowledgement())
                 try:
-                    function(briefing, request.user, **form.arguments())
+                    function(briefing, request.user, **arguments)
                 except (workflow.WorkflowError, PermissionDenied) as refusal:
                     form.add_error(None, str(refusal) or "You are not allowed to do that.")
                 else:
@@ -440,6 +462,7 @@ class WorkflowAdminMixin:
                     return redirect(self._change_url(briefing))
         else:
             form = form_class(initial={"version": briefing.version}, briefing=briefing)
+            form.ask_to_acknowledge(open_threads)
         context = self._context(
             request, briefing, f"{label.rstrip('…')}: {briefing}", form=form, action=action, label=label.rstrip("…"),
             refusal=None if request.method == "POST" else workflow.refusal(workflow.CHECKS[action], briefing,

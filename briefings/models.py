@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -735,6 +735,7 @@ class BriefingEvent(AppendOnlyModel):
         SOURCE_CHANGED = "source_changed", "A cited source changed"
         REANCHORING_CONFIRMED = "reanchor_confirmed", "Re-anchored citation confirmed"
         SOURCE_WITHHELD = "source_withheld", "A cited source version was withheld"
+        UNRESOLVED_COMMENTS = "unresolved_comments", "Went ahead with unresolved review comments"
 
     briefing = models.ForeignKey(Briefing, on_delete=models.PROTECT, related_name="events")
     # Empty only for what the system did on its own: an import run from the command line.
@@ -1122,3 +1123,102 @@ def make_profiles_for_bylines(sender, instance, action, reverse, pk_set, **kwarg
             AuthorProfile.for_user(user)
 
     transaction.on_commit(make_missing)
+
+
+# Review comments ----------------------------------------------------------------------------------------
+
+# How long a comment may be, and how many of the body's words it may point at: a discussion, not a document.
+COMMENT_MAX_LENGTH = 4000
+ANCHOR_MAX_LENGTH = 1000
+
+
+class ReviewCommentQuerySet(models.QuerySet):
+    def threads(self):
+        """Comments that start a thread (the others are replies to one of these)."""
+        return self.filter(parent__isnull=True)
+
+    def unresolved(self):
+        """Threads nobody has resolved yet: what submitting or publishing asks to be confirmed."""
+        return self.threads().filter(resolved_at__isnull=True)
+
+    def with_people(self):
+        return self.select_related("author", "resolved_by", "reopened_by", "revision", "citation")
+
+
+class ReviewComment(models.Model):
+    """A remark on a draft between its authors and its editors, never shown to readers.
+
+    A thread starts with a comment anchored to a citation (``citation``, its
+    label kept in ``citation_label`` should the citation go) or to words of the
+    body (``anchor_words`` with the characters around them and where they
+    stood, so ``briefings.comments`` finds them again after edits); replies
+    have a ``parent`` and no anchor of their own. A thread is resolved and
+    reopened as a whole. ``revision`` is the revision the comment was made on.
+    """
+
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="review_comments")
+    revision = models.ForeignKey(
+        Revision, on_delete=models.CASCADE, related_name="review_comments",
+        help_text="The revision the comment was made on.",
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies",
+        help_text="The thread's first comment, for a reply.",
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_comments")
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH, help_text="Plain text.")
+    # Empty once the citation is deleted (or recreated by a revert); the label and quote say which it was.
+    citation = models.ForeignKey(
+        Citation, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_comments"
+    )
+    citation_label = models.SlugField(max_length=40, blank=True)
+    citation_quote = models.TextField(blank=True)
+    anchor_words = models.TextField(max_length=ANCHOR_MAX_LENGTH, blank=True)
+    anchor_prefix = models.CharField(max_length=64, blank=True)
+    anchor_suffix = models.CharField(max_length=64, blank=True)
+    anchor_start = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ReviewCommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["briefing", "resolved_at"], name="review_comment_open")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="review_comment_has_text"),
+            models.CheckConstraint(
+                condition=models.lookups.LessThanOrEqual(Length("text"), COMMENT_MAX_LENGTH),
+                name="review_comment_text_bounded",
+            ),
+            # A thread is anchored to a citation or to words of the body; a reply belongs to its thread.
+            models.CheckConstraint(
+                condition=Q(parent__isnull=False, citation_label="", anchor_words="")
+                | Q(parent__isnull=True) & ~Q(citation_label="") & Q(anchor_words="")
+                | Q(parent__isnull=True) & Q(citation_label="") & ~Q(anchor_words=""),
+                name="review_comment_anchored_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolved_by__isnull=True)
+                | Q(resolved_at__isnull=False, resolved_by__isnull=False, parent__isnull=True),
+                name="review_comment_resolution_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Comment by {display_name(self.author)} on {self.briefing} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_resolved(self):
+        return self.resolved_at is not None
+
+    @property
+    def on_citation(self):
+        return bool(self.citation_label)

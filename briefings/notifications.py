@@ -1,7 +1,8 @@
 """Email about the review workflow.
 
 Authors hear when changes are requested, when their briefing is approved and
-when it is published or scheduled; editors hear of new submissions. When an
+when it is published or scheduled; editors hear of new submissions. A review
+comment goes to the other party (``briefings.comments.recipients``). When an
 import changes citations of briefings in review or published, their authors
 and the editors get one email per import listing them. Messages
 are sent after the transaction that made the change commits, so a step that
@@ -60,6 +61,16 @@ def _editors(briefing):
     return list(User.objects.filter(groups__name=EDITOR_GROUP, is_active=True).exclude(pk__in=authors).distinct())
 
 
+def reviewers(briefing):
+    """Everyone who may review the briefing (by permission, not as a superuser), its authors aside."""
+    User = get_user_model()
+    authors = briefing.authors.values("pk")
+    permitted = User.objects.with_perm(
+        "briefings.review_briefing", include_superusers=False, backend="django.contrib.auth.backends.ModelBackend"
+    )
+    return list(permitted.exclude(pk__in=authors))
+
+
 def _send(subject, body, recipients):
     if not recipients:
         return 0
@@ -104,6 +115,25 @@ def published(briefing, actor):
         first = f"{display_name(actor)} published \"{briefing.title}\"."
     body = f"{first}\n\n{admin_link(briefing)}\n"
     return _send(subject, body, _addresses(_authors(briefing), actor))
+
+
+def review_comment(comment, people):
+    """Tell ``people`` of a new review comment or reply, with its words and where it points."""
+    briefing = comment.briefing
+    if comment.parent_id is not None:
+        what = "replied to a review comment on"
+    elif comment.citation_label:
+        what = f"commented on citation [^{comment.citation_label}] of"
+    else:
+        what = "commented on"
+    quoted = f"On the words: \"{comment.anchor_words}\"\n\n" if comment.anchor_words else ""
+    body = (
+        f"{display_name(comment.author)} {what} \"{briefing.title}\":\n\n{quoted}{comment.text}\n\n"
+        f"Reply or resolve it here: {admin_link(briefing)}#review-comments\n"
+    )
+    title = " ".join(briefing.title.split())  # a header holds one line
+    subject = f"{'Reply' if comment.parent_id else 'Comment'} on {title}"
+    return _send(subject, body, _addresses(people, comment.author))
 
 
 # Sources that change ------------------------------------------------------------

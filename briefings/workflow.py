@@ -22,7 +22,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from . import notifications, revisions, selection
-from .models import Briefing, BriefingEvent, Citation, Correction, Tag, display_name, rendering_once
+from .models import (
+    Briefing,
+    BriefingEvent,
+    Citation,
+    Correction,
+    ReviewComment,
+    Tag,
+    display_name,
+    rendering_once,
+)
 from .times import desk_time
 
 Status = Briefing.Status
@@ -85,6 +94,19 @@ def refused_stale(who, when, what=""):
         f"{who} saved a newer version of this briefing on {when}{what}. "
         "Your changes were not saved; reload the page to see theirs."
     )
+
+
+class UnresolvedComments(WorkflowError):
+    """Review comments are still open: the step is taken only once the user confirms it with them open."""
+
+    def __init__(self, threads, doing):
+        self.threads = threads
+        count = len(threads)
+        super().__init__(
+            f"{count} review comment{'s are' if count != 1 else ' is'} not resolved yet. Resolve "
+            f"{'them' if count != 1 else 'it'} first, or confirm that you {doing} the briefing with "
+            f"{'them' if count != 1 else 'it'} open."
+        )
 
 
 class StaleVersion(WorkflowError):
@@ -230,6 +252,38 @@ def check_preview(briefing, user):
         raise PermissionDenied(REFUSED_NOT_AUTHOR_OR_EDITOR.format(doing="preview it"))
 
 
+def check_comment(briefing, user):
+    """The briefing's authors and the editors who may review it discuss it; a retracted briefing is closed."""
+    if not (user.is_active and user.has_perm("briefings.view_briefing")):
+        raise PermissionDenied("You are not allowed to comment on briefings.")
+    if not (user.has_perm("briefings.review_briefing") or is_author(briefing, user)):
+        raise PermissionDenied("Only an author of this briefing or an editor who may review it can comment on it.")
+    if briefing.is_retracted:
+        raise WorkflowError("A retracted briefing is closed: its review comments can be read, not added to.")
+
+
+def check_reply(comment, user):
+    check_comment(comment.briefing, user)
+    if comment.is_resolved:
+        raise WorkflowError("This thread is resolved: reopen it to reply.")
+
+
+def check_resolve(comment, user):
+    check_comment(comment.briefing, user)
+    if comment.parent_id is not None:
+        raise WorkflowError("A thread is resolved as a whole: resolve its first comment, not a reply.")
+    if comment.is_resolved:
+        raise WorkflowError("This thread is already resolved.")
+
+
+def check_reopen(comment, user):
+    check_comment(comment.briefing, user)
+    if comment.parent_id is not None:
+        raise WorkflowError("A thread is reopened as a whole: reopen its first comment, not a reply.")
+    if not comment.is_resolved:
+        raise WorkflowError("This thread is open already.")
+
+
 def check_submit(briefing, user):
     _require(user, "submit_briefing", "submit briefings for review")
     _require_state(briefing, STAGES["submit"], "submitted for review")
@@ -370,11 +424,48 @@ def _after_commit(function, *args):
         transaction.on_commit(lambda: function(*args))
 
 
-def submit(briefing, user):
-    """Send a draft (or a briefing whose changes were requested) to the editors for review."""
+def unresolved_comments(briefing):
+    """The briefing's open review threads, oldest first, with who wrote them and what they point at."""
+    return list(ReviewComment.objects.filter(briefing=briefing).unresolved().with_people())
+
+
+def _go_ahead_with_unresolved(row, user, acknowledged, doing):
+    """Refuse a step while review comments are open, unless ``user`` confirmed it; record the confirmation."""
+    threads = unresolved_comments(row)
+    if not threads:
+        return
+    if not acknowledged:
+        raise UnresolvedComments(threads, doing)
+    listed = "; ".join(
+        f"{display_name(thread.author)} on {_anchor_words(thread)}: “{_shortened(thread.text)}”" for thread in threads
+    )
+    count = len(threads)
+    BriefingEvent.objects.create(
+        briefing=row, actor=user, action=Action.UNRESOLVED_COMMENTS, from_state=row.status, to_state=row.status,
+        comment=f"Confirmed to {doing} it with {count} unresolved review comment{'s' if count != 1 else ''}: {listed}",
+        revision=revisions.latest_revision(row),
+    )
+
+
+def _anchor_words(thread):
+    return f"[^{thread.citation_label}]" if thread.citation_label else f"“{_shortened(thread.anchor_words, 40)}”"
+
+
+def _shortened(text, length=80):
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def submit(briefing, user, *, acknowledge_unresolved=False):
+    """Send a draft (or a briefing whose changes were requested) to the editors for review.
+
+    With review comments still open, the author must confirm it (``acknowledge_unresolved``); the
+    confirmation is recorded.
+    """
     with transaction.atomic():
         row = _lock(briefing)
         check_submit(row, user)
+        _go_ahead_with_unresolved(row, user, acknowledge_unresolved, "submit")
         revision, _ = revisions.snapshot(row, user)
         event = _move(briefing, row, user, Action.SUBMITTED, Status.IN_REVIEW, revision=revision)
         _after_commit(notifications.submitted, row, user)
@@ -409,17 +500,19 @@ def approve(briefing, user):
     return event
 
 
-def publish(briefing, user, *, at=None, correction=None, minor=False):
+def publish(briefing, user, *, at=None, correction=None, minor=False, acknowledge_unresolved=False):
     """Publish the approved revision now, or at ``at`` (a future time) without any worker.
 
     Republishing a briefing readers have already seen needs either
     ``correction`` (public text saying what was wrong and what changed) or
-    ``minor=True`` (a change of no substance, logged but not shown).
+    ``minor=True`` (a change of no substance, logged but not shown). Open review
+    comments must be confirmed (``acknowledge_unresolved``), as for ``submit``.
     """
     now = timezone.now()
     with transaction.atomic():
         row = _lock(briefing)
         check_publish(row, user)
+        _go_ahead_with_unresolved(row, user, acknowledge_unresolved, "schedule" if at else "publish")
         revision = revisions.latest_revision(row)
         fields = {"published_revision": revision}
         comment = ""

@@ -295,10 +295,11 @@ class ChangeFormTests(AdminTestCase):
         # the event log (1); the citations with passages and sources in one query (1), each row's chosen
         # passage labelled from it; the labels for the preview's marker check (1); the citations a changed
         # source left needing attention, for the banner (1); the citations with the body, for the list of those
-        # not yet placed (1); the latest revision the panel names (1). None per citation.
+        # not yet placed (1); the latest revision the panel names (1); the review comments and the citations
+        # they may point at, for the comments panel (2). None per citation.
         for citations in (1, 50):
             url = self.change_form_queries(citations)
-            with self.subTest(citations=citations), self.assertNumQueries(14):
+            with self.subTest(citations=citations), self.assertNumQueries(16):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
 

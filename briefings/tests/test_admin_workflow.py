@@ -232,8 +232,8 @@ class RevisionPageTests(AdminTestCase):
         url = reverse("admin:briefings_briefing_revisions", args=[self.briefing.pk])
         # Session, user, the briefing (the admin prefetches authors and tags only
         # for its list), the user's permissions (direct and group), revisions
-        # with their authors, and whether the user is an author.
-        with self.assertNumQueries(7):
+        # with their authors, whether the user is an author, and the review comments made on them.
+        with self.assertNumQueries(8):
             self.client.get(url)
 
     def test_compare_shows_changed_words(self):
