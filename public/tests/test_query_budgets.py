@@ -300,4 +300,4 @@ class QueryBudgetTests(TestCase):
         # published revision; the author choices; the saved citations' labels for the footnote check; the
         # citations a changed source left needing attention, for the banner; the citations with the body, for the
         # list of those not yet placed.
-        self.assertBudget("admin change form", 14)
+        self.assertBudget("admin change form", 16)
