@@ -17,10 +17,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from django.utils.html import escape
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from briefings.models import byline_name
 
-from . import queries
+from . import fragments, queries
 from .filters import BriefingFilter
 
 ITEMS_PER_FEED = 50
@@ -46,6 +47,43 @@ class BufferedWrite:
         outfile.write(buffer.getvalue())
 
 
+class KeptEntries:
+    """Each entry that carries a ``fragment_key`` is written as XML once and kept (``public.fragments``).
+
+    A feed's entries change only with their briefing's published revision and
+    what its key counts, so a feed is mostly an assembly of kept entries.
+    """
+
+    entry_element = "item"
+
+    def write_items(self, handler):
+        keyed = {item["fragment_key"]: item for item in self.items if item.get("fragment_key")}
+        found = fragments.kept_many(
+            list(keyed), lambda missing: {key: self.entry_xml(keyed[key]) for key in missing}
+        ) if keyed else {}
+        for item in self.items:
+            if item.get("fragment_key"):
+                handler.ignorableWhitespace(found[item["fragment_key"]])  # already XML: written as it is
+            else:
+                self.write_entry(handler, item)
+
+    def write_entry(self, handler, item):
+        handler.startElement(self.entry_element, self.item_attributes(item))
+        self.add_item_elements(handler, item)
+        handler.endElement(self.entry_element)
+
+    def entry_xml(self, item):
+        buffer = io.StringIO()
+        self.write_entry(SimplerXMLGenerator(buffer, "utf-8", short_empty_elements=True), item)
+        return buffer.getvalue()
+
+
+def content_html(item):
+    """An entry's full body with absolute links, worked out only when the entry is written (not when kept)."""
+    body = item.get("body")
+    return absolute_html(*body) if body else ""
+
+
 def for_request(feed, request):
     """A copy of the (shared, module-level) feed that knows its request: entries need the host."""
     feed = copy.copy(feed)
@@ -62,7 +100,7 @@ class RssWithUpdates(BufferedWrite, Rss201rev2Feed):
             handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
 
 
-class FullContentRssFeed(RssWithUpdates):
+class FullContentRssFeed(KeptEntries, RssWithUpdates):
     """RSS 2.0 with the whole body in ``content:encoded``; ``description`` keeps the summary."""
 
     def rss_attributes(self):
@@ -70,21 +108,23 @@ class FullContentRssFeed(RssWithUpdates):
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
-        if item.get("content_html"):
-            handler.addQuickElement("content:encoded", item["content_html"])
+        if content := content_html(item):
+            handler.addQuickElement("content:encoded", content)
 
 
 class AtomFeed(BufferedWrite, Atom1Feed):
     pass
 
 
-class FullContentAtomFeed(AtomFeed):
+class FullContentAtomFeed(KeptEntries, AtomFeed):
     """Atom with the whole body in ``content``; ``summary`` keeps the dek."""
+
+    entry_element = "entry"
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
-        if item.get("content_html"):
-            handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        if content := content_html(item):
+            handler.addQuickElement("content", content, {"type": "html"})
 
 
 class BriefingFeed(Feed):
@@ -151,7 +191,10 @@ class BriefingFeed(Feed):
     def item_extra_kwargs(self, briefing):
         site_root = self.request.build_absolute_uri("/").rstrip("/")
         page_url = site_root + briefing.get_absolute_url()
-        return {"content_html": absolute_html(briefing.published_revision.body_html, site_root, page_url)}
+        return {
+            "body": (briefing.published_revision.body_html, site_root, page_url),
+            "fragment_key": fragments.feed_entry_key(self.request, briefing, self.feed_type.__name__, site_root),
+        }
 
 
 class BriefingAtomFeed(BriefingFeed):
