@@ -242,14 +242,25 @@ def _topics_of(sender):
     return ()
 
 
-def _saved(sender, instance=None, update_fields=None, **kwargs):
+def _saved(sender, instance=None, created=False, update_fields=None, **kwargs):
     if sender is get_user_model() and update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # Logging in changes nothing readers see.
-    public_content_changed(visible=sender not in WORKING_COPY_MODELS, topics=_topics_of(sender))
+    # A new tag or account is shown nowhere yet: kept parts that show tags or bylines stay.
+    new_and_unshown = created and sender in (Tag, get_user_model())
+    public_content_changed(
+        visible=sender not in WORKING_COPY_MODELS, topics=() if new_and_unshown else _topics_of(sender)
+    )
 
 
 def _deleted(sender, **kwargs):
     public_content_changed(visible=sender not in WORKING_COPY_MODELS, topics=_topics_of(sender))
+
+
+def _byline_changed(sender, instance, reverse, **kwargs):
+    # Pages show a briefing's byline as it is now, not as published: a public briefing's byline change retires
+    # kept parts with bylines. A draft's byline (every new briefing gets one) is shown nowhere yet.
+    shown = reverse or instance.published_revision_id is not None
+    public_content_changed(topics=(BYLINES,) if shown else ())
 
 
 def _workflow_step(sender, instance, created, **kwargs):
@@ -281,7 +292,7 @@ def connect_signals():
         post_save.connect(_saved, sender=model, dispatch_uid=f"public-cache-save-{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"public-cache-delete-{label}")
     post_save.connect(_workflow_step, sender=BriefingEvent, dispatch_uid="public-cache-workflow")
-    m2m_changed.connect(_deleted, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
+    m2m_changed.connect(_byline_changed, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
     source_text_changed.connect(_source_changed, sender=Source, dispatch_uid="public-cache-reimport")
     rows_written_in_bulk.connect(_written_in_bulk, dispatch_uid="public-cache-bulk-writes")
 

@@ -86,11 +86,16 @@ def kept_many(keys, render):
     if missing:
         made = render(missing)
         limit = caching.largest_cached_page()
-        _cache_call(
-            cache.set_many, {key: text for key, text in made.items() if len(text) <= limit}, fragment_seconds()
-        )
+        small = {key: part for key, part in made.items() if _size(part) <= limit}
+        if small:
+            _cache_call(cache.set_many, small, fragment_seconds())
         found.update(made)
     return found
+
+
+def _size(part):
+    """Characters of a part: its text, or the texts of a part in pieces (a dict of them)."""
+    return sum(map(len, part.values())) if isinstance(part, dict) else len(part)
 
 
 def kept(key, render):
