@@ -138,6 +138,16 @@ class BriefingFilter(django_filters.FilterSet):
             form.fields["source"].widget.choices = LazyChoices(self.source_choices)
         return self._form
 
+    def offered(self):
+        """Everything the form offers besides the reader's data, read once and given to its widgets.
+
+        The rendered form is a function of the data and of this (``public.fragments.filter_form`` keeps it).
+        """
+        fields = self.form.fields
+        authors = [(str(value), label) for value, label in fields["author"].choices]
+        fields["author"].widget.choices = authors
+        return (list(fields["tag"].widget.choices), authors, list(fields["source"].widget.choices))
+
     def chosen(self, name):
         return self.form.cleaned_data.get(name) if self.is_bound and self.form.is_valid() else None
 

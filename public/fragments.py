@@ -200,6 +200,23 @@ def briefing_entries(request, briefings, *, heading=2):
     return [mark_safe(found[key]) for key in keys]
 
 
+# The list's filter form -------------------------------------------------------
+
+
+def filter_form(request, filterset, context):
+    """The filter form of the home page as safe HTML: rendering its widgets costs more than the rest of the list.
+
+    Kept under the reader's query and everything the form offers (read each time, one query each for the tags
+    and the authors), so a new popular tag or a new author shows at once.
+    """
+    offered = filterset.offered()
+    key = make_key(
+        "filter-form", state_of(request), (), request.GET.urlencode(), offered,
+        context["filter_description"], filterset.form.errors.get_json_data() if filterset.is_bound else None,
+    )
+    return mark_safe(kept(key, lambda: render_to_string("public/includes/filter_form.html", context, request)))
+
+
 # Feed entries -----------------------------------------------------------------
 
 

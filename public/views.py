@@ -59,6 +59,7 @@ class BriefingListView(FilterQueryMixin, FilterView):
             feed_url=reverse("public:feed") + (f"?{querystring}" if querystring else ""),
             atom_url=reverse("public:feed_atom") + (f"?{querystring}" if querystring else ""),
         )
+        context["filter_form"] = fragments.filter_form(self.request, self.filterset, context)
         return context
 
 
