@@ -79,18 +79,30 @@ def kept_many(keys, render):
     ``render`` gets the keys that were not kept and returns ``{key: text}`` for them; each is kept unless it
     is over the size limit. A failing cache costs a render, never a page.
     """
-    if not keeping():
-        return render(list(keys))
-    found = _cache_call(cache.get_many, list(keys)) or {}
+    found = kept_parts(keys)
     missing = [key for key in keys if key not in found]
     if missing:
         made = render(missing)
-        limit = caching.largest_cached_page()
-        small = {key: part for key, part in made.items() if _size(part) <= limit}
-        if small:
-            _cache_call(cache.set_many, small, fragment_seconds())
+        keep(made)
         found.update(made)
     return found
+
+
+def kept_parts(keys):
+    """The parts kept under ``keys`` (one cache round trip), or none while keeping is off."""
+    if not keys or not keeping():
+        return {}
+    return _cache_call(cache.get_many, list(keys)) or {}
+
+
+def keep(parts):
+    """Keep ``{key: part}``, but no part over the size limit of cached pages."""
+    if not keeping():
+        return
+    limit = caching.largest_cached_page()
+    small = {key: part for key, part in parts.items() if _size(part) <= limit}
+    if small:
+        _cache_call(cache.set_many, small, fragment_seconds())
 
 
 def _size(part):
