@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 
 from briefings.models import Briefing, RevisionCitation
 
-from . import queries, search
+from . import fragments, queries, search
 
 
 def _day(date):
@@ -154,8 +154,8 @@ class BriefingFilter(django_filters.FilterSet):
     def tag_choices(self):
         """The most used tags of recent briefings and the chosen ones, by name."""
         tags = {tag.slug: tag.name for tag in self.chosen("tag") or []}
-        for tag in queries.popular_tags(POPULAR_TAGS):
-            tags.setdefault(tag.slug, tag.name)
+        for slug, name in fragments.popular_tags(self.request, POPULAR_TAGS):
+            tags.setdefault(slug, name)
         return sorted(tags.items(), key=lambda choice: (choice[1], choice[0]))
 
     def source_choices(self):

@@ -106,8 +106,10 @@ def keep(parts):
 
 
 def _size(part):
-    """Characters of a part: its text, or the texts of a part in pieces (a dict of them)."""
-    return sum(map(len, part.values())) if isinstance(part, dict) else len(part)
+    """Characters of a part: its text, the texts of a part in pieces (a dict of them), or a list's rows."""
+    if isinstance(part, dict):
+        return sum(map(len, part.values()))
+    return len(repr(part)) if isinstance(part, list) else len(part)
 
 
 def kept(key, render):
@@ -227,6 +229,17 @@ def filter_form(request, filterset, context):
         context["filter_description"], filterset.form.errors.get_json_data() if filterset.is_bound else None,
     )
     return mark_safe(kept(key, lambda: render_to_string("public/includes/filter_form.html", context, request)))
+
+
+def popular_tags(request, limit):
+    """``[(slug, name)]`` of ``queries.popular_tags``, counted once per public version rather than per list page.
+
+    Every list page offers them (home, filtered lists, their many query strings); they change only with what
+    is published, which moves the public version.
+    """
+    state = state_of(request)
+    key = make_key("popular-tags", state, (), state.version, limit)
+    return kept(key, lambda: [(tag.slug, tag.name) for tag in queries.popular_tags(limit)])
 
 
 # Feed entries -----------------------------------------------------------------
