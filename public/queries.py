@@ -235,9 +235,11 @@ def public_authors(now=None):
 
 def cited_by(source, now=None):
     """{passage id: [(briefing URL, title)]} for the passages of ``source`` quoted by published briefings."""
+    # A correlated EXISTS on each citation of this source, not ``citing_published``'s IN: with IN, SQLite lists
+    # every published briefing first (a quarter of a second on the benchmark corpus, against two milliseconds).
+    published = Briefing.objects.published(now).filter(published_revision=OuterRef("revision_id"))
     rows = (
-        citing_published(now)
-        .filter(passage__source=source)
+        RevisionCitation.objects.filter(Exists(published), passage__source=source)
         .order_by("passage_id", "-revision__briefing__published_at", "revision__briefing_id")
         .values_list("passage_id", "revision__briefing__slug", "revision__title")
     )
