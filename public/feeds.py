@@ -249,7 +249,7 @@ class TagFeed(BriefingFeed):
     """Published briefings with one tag."""
 
     def get_object(self, request, slug):
-        return get_object_or_404(queries.tags_in_use(), slug=slug)
+        return get_object_or_404(queries.tags_carried(), slug=slug)
 
     def title(self, tag):
         return f"{settings.SITE_NAME}: briefings tagged {tag.name}"

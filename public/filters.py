@@ -29,7 +29,7 @@ def _day(date):
 
 
 def _tags(request):
-    return queries.tags_in_use()
+    return queries.tags_carried()
 
 
 def _sources(request):

@@ -291,7 +291,7 @@ class TagDetailView(ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        self.tag = get_object_or_404(queries.tags_in_use(), slug=self.kwargs["slug"])
+        self.tag = get_object_or_404(queries.tags_carried(), slug=self.kwargs["slug"])
         return queries.briefings(prefetch=False).filter(queries.tagged_with([self.tag]))
 
     def get_context_data(self, **kwargs):
