@@ -142,7 +142,9 @@ def briefing_parts(request, briefing):
     site_root = request.build_absolute_uri("/").rstrip("/")
     # A retraction's byline names whoever still has an author page: that moves with other briefings.
     elsewhere = state.version if briefing.is_retracted else None
-    key = make_key("briefing", state, caching.TOPICS, briefing_stamps(briefing), site_root, elsewhere)
+    # A correction's creation moves its briefing's row stamps; only an edit of one already there needs the count.
+    topics = caching.TOPICS if briefing.has_corrections else (caching.SOURCES, caching.TAGS, caching.BYLINES)
+    key = make_key("briefing", state, topics, briefing_stamps(briefing), site_root, elsewhere)
     parts = kept(key, lambda: _render_briefing(request, briefing, site_root))
     return {name: mark_safe(html) for name, html in parts.items()}
 
