@@ -258,15 +258,16 @@ def feed_entry_key(request, briefing, feed_kind, site_root):
 # Source pages -----------------------------------------------------------------
 
 
-def passage_list(request, source, version, number, cited, render):
+def passage_list(request, source, version, number, cited, render, *, label):
     """A source (version) page's passages with "cited by" and its pagination, as safe HTML.
 
     ``cited`` is the page's "cited by" map, read on every request (one query): publications elsewhere change
-    it, and it is part of the key by content. ``render()`` reads the page's passages and renders them.
+    it, and it is part of the key by content. ``render()`` reads the page's passages and renders them; ``label``
+    names the pagination (a source's current version has two pages that differ only in it).
     """
     digest = hashlib.sha256(repr(sorted(cited.items())).encode()).hexdigest()
     key = make_key(
         "passages", state_of(request), (caching.SOURCES,), source.pk, version.pk if version else None,
-        str(number), digest,
+        str(number), digest, label,
     )
     return mark_safe(kept(key, render))

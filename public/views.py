@@ -118,7 +118,9 @@ class SourcePassagesMixin:
             )
 
         return {
-            "passage_list": fragments.passage_list(self.request, source, version, number, cited, render),
+            "passage_list": fragments.passage_list(
+                self.request, source, version, number, cited, render, label=self.pagination_label
+            ),
             "querystring": "", "highlight": None, "cited_count": len(cited),
         }
 
