@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("briefings", "0025_passage_search_language"),
+        ("briefings", "0026_review_comments"),
     ]
 
     operations = [
