@@ -178,7 +178,7 @@ class SourceChangeWalkTests(BrowserTestCase):
         editor.get_by_role("link", name="Source changes").first.click()
         expect(editor.get_by_role("heading", level=1)).to_have_text("Source changes")
         group = editor.locator("section.module", has=editor.get_by_role("heading", name=re.compile("version 2")))
-        expect(group).to_contain_text(f"{SOURCE_TITLE}, version 2")
+        expect(group).to_contain_text(f"{SOURCE_TITLE}, source version 2")
         expect(group.locator(".source-change-counts")).to_contain_text("1 re-anchored, 0 orphaned")
         row = group.locator("tbody tr", has=editor.get_by_role("link", name=BRIEFING_TITLE))
         expect(row).to_contain_text("[^n1] re-anchored")
