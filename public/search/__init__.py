@@ -50,8 +50,7 @@ def backend():
     return "plain"
 
 
-def _filter(queryset, corpus, text):
-    query = Query.of(text)
+def _filter(queryset, corpus, query):
     if not query.groups:
         # Nothing to look for (only exclusions or punctuation): every backend finds nothing.
         return queryset.none()
@@ -59,8 +58,9 @@ def _filter(queryset, corpus, text):
 
 
 def _rank(queryset, corpus, text):
+    # One ``Query`` for the filter and the rank: a backend may prepare it once for both (see ``Query.prepared``).
     engine, query, limit = BACKENDS[backend()], Query.of(text), ranked_limit()
-    matching = _filter(queryset, corpus, text)
+    matching = _filter(queryset, corpus, query)
     if not query.groups:
         return Results(matching, matching, matching, limit)
 
@@ -73,7 +73,7 @@ def _rank(queryset, corpus, text):
 
 def filter_briefings(queryset, text):
     """Only the briefings of ``queryset`` whose published revision matches ``text``; order unchanged."""
-    return _filter(queryset, BRIEFINGS, text)
+    return _filter(queryset, BRIEFINGS, Query.of(text))
 
 
 def rank_briefings(queryset, text):
@@ -88,7 +88,7 @@ def searchable_passages():
 
 def filter_passages(queryset, text):
     """Only the passages of ``queryset`` that match ``text``."""
-    return _filter(queryset, PASSAGES, text)
+    return _filter(queryset, PASSAGES, Query.of(text))
 
 
 def rank_passages(text, queryset=None):
