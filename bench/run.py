@@ -342,7 +342,8 @@ def checks(result):
     for label, limit in SEARCH_TARGETS.items():
         summary = result["latency"].get(label)
         if summary:
-            found.append((f"{label}, 1 connection, p95 ≤ {limit / 1000:.0f} ms", f"{ms(summary['p95_us'])} ms",
+            figure = f"{ms(summary['p95_us'])} ms" if summary["requests"] else "no answer within the run"
+            found.append((f"{label}, 1 connection, p95 ≤ {limit / 1000:.0f} ms", figure,
                           within(summary, "p95_us", limit)))
     if result["soak"]:
         soak = result["soak"]
@@ -352,6 +353,8 @@ def checks(result):
 
 
 def row(label, summary, trivial):
+    if not summary["requests"]:
+        return f"| {label} | 0 | 0% | no request completed within the run | | | {summary['errors']} |"
     return (
         f"| {label} | {summary['rps']:.0f} | {100 * share(summary, trivial):.0f}% | {ms(summary['p50_us'])} | "
         f"{ms(summary['p95_us'])} | {ms(summary['p99_us'])} | {summary['errors']} |"
