@@ -878,6 +878,12 @@ class PublicChange(models.Model):
 
     generation = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(null=True)
+    # What kind of rows changed, counted apart: parts of pages kept across publications (``public.fragments``)
+    # are keyed by the counts of what they show, not by ``generation``, which every publication moves.
+    sources_generation = models.BigIntegerField(default=0)
+    tags_generation = models.BigIntegerField(default=0)
+    bylines_generation = models.BigIntegerField(default=0)
+    corrections_generation = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "public change counter"

@@ -13,6 +13,13 @@ readers are allowed to see. Its *version* combines
 - changes this thread made in a transaction that has not committed yet, so
   its own next request already sees a new version.
 
+The same row counts, apart, the changes to sources (metadata, passages,
+versions, re-imports), tags, bylines and corrections: the state's ``topics``.
+Parts of pages kept across publications (``public.fragments``) are keyed by
+those counts and by the rows they show, so a publication retires every page
+but none of the other briefings' parts, while a tag rename retires every part
+that shows tags.
+
 Each thread keeps the state it read for at most ``PUBLIC_STATE_MEMO_SECONDS``
 (one second by default, never past the next scheduled publication), so a
 busy site answers conditional GETs and cached pages without a query; a change
@@ -39,7 +46,7 @@ reach a link in the cached HTML.
 import datetime
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 
 from asgiref.local import Local
@@ -94,11 +101,17 @@ def memo_seconds():
     return getattr(settings, "PUBLIC_STATE_MEMO_SECONDS", 1.0)
 
 
+# What changed, counted apart in ``PublicChange`` (its ``<topic>_generation`` columns).
+SOURCES, TAGS, BYLINES, CORRECTIONS = TOPICS = ("sources", "tags", "bylines", "corrections")
+
+
 @dataclass(frozen=True)
 class PublicState:
     version: str
     last_modified: datetime.datetime | None
     next_scheduled: datetime.datetime | None
+    # {topic: count of committed changes of that kind}
+    topics: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,11 @@ class _Memo:
 def _uncommitted():
     """How many changes this thread made that the shared counter does not count yet."""
     return getattr(_local, "uncommitted", 0)
+
+
+def has_uncommitted_changes():
+    """Whether this thread changed public content in a transaction that has not committed yet."""
+    return _uncommitted() > 0
 
 
 def forget_public_state():
@@ -140,14 +158,17 @@ def public_state(now=None):
     return state
 
 
+TOPIC_COLUMNS = tuple(f"{topic}_generation" for topic in TOPICS)
+
+
 def _state_row(now):
-    """(generation, changed_at, latest publication reached, next scheduled publication) in one query."""
+    """(generation, changed_at, latest publication reached, next scheduled publication, *topics) in one query."""
     latest_live = Briefing.objects.public_pages(now).order_by("-published_at").values("published_at")[:1]
     next_scheduled = Briefing.objects.scheduled(now).order_by("published_at").values("published_at")[:1]
     row = (
         PublicChange.objects.filter(pk=PublicChange.ROW)
         .annotate(latest_live=Subquery(latest_live), next_scheduled=Subquery(next_scheduled))
-        .values_list("generation", "changed_at", "latest_live", "next_scheduled")
+        .values_list("generation", "changed_at", "latest_live", "next_scheduled", *TOPIC_COLUMNS)
         .first()
     )
     if row is None:
@@ -160,13 +181,14 @@ def _state_row(now):
 def read_public_state(now=None):
     """The current public state: a version string, a Last-Modified time and the next scheduled publication."""
     now = now or timezone.now()
-    generation, changed_at, latest_live, next_scheduled = _state_row(now)
+    generation, changed_at, latest_live, next_scheduled, *topics = _state_row(now)
     summary = f"{generation}|{_uncommitted()}|{latest_live.isoformat() if latest_live else ''}"
     stamps = [stamp for stamp in (changed_at, latest_live) if stamp and stamp <= now]
     return PublicState(
         version=hashlib.sha256(summary.encode()).hexdigest()[:20],
         last_modified=max(stamps) if stamps else None,
         next_scheduled=next_scheduled,
+        topics=dict(zip(TOPICS, topics, strict=True)),
     )
 
 
@@ -180,11 +202,17 @@ def _count_committed_changes():
     fields = {"generation": F("generation") + 1}
     if getattr(_local, "dirty_visible", False):
         fields["changed_at"] = timezone.now()
+    for topic in getattr(_local, "dirty_topics", ()):
+        fields[f"{topic}_generation"] = F(f"{topic}_generation") + 1
     _local.dirty = _local.dirty_visible = False
+    _local.dirty_topics = set()
     if not PublicChange.objects.filter(pk=PublicChange.ROW).update(**fields):
         try:
             with transaction.atomic():
-                PublicChange.objects.create(pk=PublicChange.ROW, generation=1, changed_at=fields.get("changed_at"))
+                PublicChange.objects.create(
+                    pk=PublicChange.ROW, generation=1, changed_at=fields.get("changed_at"),
+                    **{column: 1 for column in fields if column.endswith("_generation")},
+                )
         except IntegrityError:
             # Another process created the row a moment ago; count this change on top of it.
             PublicChange.objects.filter(pk=PublicChange.ROW).update(**fields)
@@ -192,39 +220,68 @@ def _count_committed_changes():
     forget_public_state()
 
 
-def public_content_changed(*, visible=True):
+def public_content_changed(*, visible=True, topics=TOPICS):
     """Say that what readers see may have changed in the current transaction (or just now, outside one).
 
     ``visible`` is False for edits that can only matter once published (a
     draft's text, say): they retire cached pages, to be safe, but do not move
-    the site's Last-Modified time. A rolled-back transaction leaves the mark
-    behind, so the next commit counts one change more than it made: a cache
-    miss, never a stale page.
+    the site's Last-Modified time. ``topics`` says what kind of rows changed
+    (every kind unless told): kept parts of pages that show them are retired
+    too. A rolled-back transaction leaves the mark behind, so the next commit
+    counts one change more than it made: a cache miss, never a stale page.
     """
     _local.uncommitted = _uncommitted() + 1
     _local.dirty = True
     _local.dirty_visible = getattr(_local, "dirty_visible", False) or visible
+    _local.dirty_topics = getattr(_local, "dirty_topics", set()) | set(topics)
     transaction.on_commit(_count_committed_changes)
 
 
-def _saved(sender, instance=None, update_fields=None, **kwargs):
+def _topics_of(sender):
+    """What kind of rows a model's rows are. A working copy's rows belong to none: readers see its briefing's
+    published revision and the row's ``version``, which every workflow step moves, and kept parts are keyed by
+    those."""
+    if sender in (Source, Passage, SourceVersion):
+        return (SOURCES,)
+    if sender is Tag:
+        return (TAGS,)
+    if sender in (get_user_model(), AuthorProfile, Briefing.authors.through):
+        return (BYLINES,)
+    if sender is Correction:
+        return (CORRECTIONS,)
+    return ()
+
+
+def _saved(sender, instance=None, created=False, update_fields=None, **kwargs):
     if sender is get_user_model() and update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # Logging in changes nothing readers see.
-    public_content_changed(visible=sender not in WORKING_COPY_MODELS)
+    # A new tag or account is shown nowhere yet: kept parts that show tags or bylines stay.
+    new_and_unshown = created and sender in (Tag, get_user_model())
+    public_content_changed(
+        visible=sender not in WORKING_COPY_MODELS, topics=() if new_and_unshown else _topics_of(sender)
+    )
 
 
 def _deleted(sender, **kwargs):
-    public_content_changed(visible=sender not in WORKING_COPY_MODELS)
+    public_content_changed(visible=sender not in WORKING_COPY_MODELS, topics=_topics_of(sender))
+
+
+def _byline_changed(sender, instance, reverse, **kwargs):
+    # Pages show a briefing's byline as it is now, not as published: a public briefing's byline change retires
+    # kept parts with bylines. A draft's byline (every new briefing gets one) is shown nowhere yet.
+    shown = reverse or instance.published_revision_id is not None
+    public_content_changed(topics=(BYLINES,) if shown else ())
 
 
 def _workflow_step(sender, instance, created, **kwargs):
     # Every status change writes an event; the briefing's own row is changed with update(), which sends no signal.
-    public_content_changed(visible=instance.concerns_readers())
+    # It also moves the briefing's ``version``, which keys the briefing's kept parts: no topic is retired.
+    public_content_changed(visible=instance.concerns_readers(), topics=())
 
 
 def _source_changed(sender, **kwargs):
     # Re-anchoring rewrites citations and published revisions with bulk updates, which send no signal.
-    public_content_changed()
+    public_content_changed(topics=(SOURCES,))
 
 
 def _written_in_bulk(sender, **kwargs):
@@ -245,7 +302,7 @@ def connect_signals():
         post_save.connect(_saved, sender=model, dispatch_uid=f"public-cache-save-{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"public-cache-delete-{label}")
     post_save.connect(_workflow_step, sender=BriefingEvent, dispatch_uid="public-cache-workflow")
-    m2m_changed.connect(_deleted, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
+    m2m_changed.connect(_byline_changed, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
     source_text_changed.connect(_source_changed, sender=Source, dispatch_uid="public-cache-reimport")
     rows_written_in_bulk.connect(_written_in_bulk, dispatch_uid="public-cache-bulk-writes")
 

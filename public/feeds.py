@@ -12,15 +12,17 @@ import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from django.utils.html import escape
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from briefings.models import byline_name
 
-from . import queries
+from . import fragments, queries
 from .filters import BriefingFilter
 
 ITEMS_PER_FEED = 50
@@ -46,6 +48,59 @@ class BufferedWrite:
         outfile.write(buffer.getvalue())
 
 
+class KeptEntries:
+    """A feed assembled from entries written as XML once and kept (``public.fragments``).
+
+    A feed's entries change only with their briefing's published revision and
+    what its key counts. ``BriefingFeed.get_feed`` gives the generator every
+    entry's key in order (``entry_keys``), the kept XML (``kept_entries``) and
+    the kept entries' dates (``kept_dates``); its ``items`` are only the
+    entries to write, which are then kept.
+    """
+
+    entry_element = "item"
+    entry_keys = None
+    kept_entries = {}
+    kept_dates = ()
+
+    def write_items(self, handler):
+        if self.entry_keys is None:
+            return super().write_items(handler)
+        written = {item["fragment_key"]: self.entry_xml(item) for item in self.items}
+        fragments.keep(written)
+        for key in self.entry_keys:
+            # Already XML: written as it is.
+            handler.ignorableWhitespace(self.kept_entries[key] if key in self.kept_entries else written[key])
+
+    def latest_post_date(self):
+        """The latest date of every entry, kept or written (the feed's own date and its Last-Modified)."""
+        if not self.kept_dates:
+            return super().latest_post_date()
+        latest = max(self.kept_dates)
+        return max(super().latest_post_date(), latest) if self.items else latest
+
+    def write_entry(self, handler, item):
+        handler.startElement(self.entry_element, self.item_attributes(item))
+        self.add_item_elements(handler, item)
+        handler.endElement(self.entry_element)
+
+    def entry_xml(self, item):
+        buffer = io.StringIO()
+        self.write_entry(SimplerXMLGenerator(buffer, "utf-8", short_empty_elements=True), item)
+        return buffer.getvalue()
+
+
+def content_html(item):
+    """An entry's full body with absolute links, worked out only when the entry is written (not when kept)."""
+    body = item.get("body")
+    return absolute_html(*body) if body else ""
+
+
+def entry_rows():
+    """Published briefings with their bodies; bylines and tags are read in ``get_feed`` for entries not kept."""
+    return queries.briefings(with_body=True, prefetch=False)
+
+
 def for_request(feed, request):
     """A copy of the (shared, module-level) feed that knows its request: entries need the host."""
     feed = copy.copy(feed)
@@ -62,7 +117,7 @@ class RssWithUpdates(BufferedWrite, Rss201rev2Feed):
             handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
 
 
-class FullContentRssFeed(RssWithUpdates):
+class FullContentRssFeed(KeptEntries, RssWithUpdates):
     """RSS 2.0 with the whole body in ``content:encoded``; ``description`` keeps the summary."""
 
     def rss_attributes(self):
@@ -70,21 +125,23 @@ class FullContentRssFeed(RssWithUpdates):
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
-        if item.get("content_html"):
-            handler.addQuickElement("content:encoded", item["content_html"])
+        if content := content_html(item):
+            handler.addQuickElement("content:encoded", content)
 
 
 class AtomFeed(BufferedWrite, Atom1Feed):
     pass
 
 
-class FullContentAtomFeed(AtomFeed):
+class FullContentAtomFeed(KeptEntries, AtomFeed):
     """Atom with the whole body in ``content``; ``summary`` keeps the dek."""
+
+    entry_element = "entry"
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
-        if item.get("content_html"):
-            handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        if content := content_html(item):
+            handler.addQuickElement("content", content, {"type": "html"})
 
 
 class BriefingFeed(Feed):
@@ -95,8 +152,35 @@ class BriefingFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         return Feed.__call__(for_request(self, request), request, *args, **kwargs)
 
+    entries_to_write = None
+
+    def _get_dynamic_attr(self, attname, obj, default=None):
+        if attname == "items" and self.entries_to_write is not None:
+            return self.entries_to_write
+        return super()._get_dynamic_attr(attname, obj, default)
+
+    def get_feed(self, obj, request):
+        """Entries kept as XML cost their key only: the others alone are read in full (byline, tags) and written."""
+        briefings = list(self._get_dynamic_attr("items", obj))
+        site_root = request.build_absolute_uri("/").rstrip("/")
+        keys = [fragments.feed_entry_key(request, row, self.feed_type.__name__, site_root) for row in briefings]
+        kept = fragments.kept_parts(keys)
+        missing = [row for row, key in zip(briefings, keys, strict=True) if key not in kept]
+        prefetch_related_objects(missing, *queries.byline_and_tags())
+        # This copy of the feed serves one request (``for_request``): its entries to write are the missing ones.
+        self.entries_to_write = missing
+        feed = super().get_feed(obj, request)
+        feed.entry_keys, feed.kept_entries = keys, kept
+        feed.kept_dates = [
+            date for row, key in zip(briefings, keys, strict=True) if key in kept
+            for date in (row.published_at, row.last_public_change) if date
+        ]
+        return feed
+
     def get_object(self, request, *args, **kwargs):
-        filterset = BriefingFilter(request.GET or None, queryset=queries.briefings(with_body=True), request=request)
+        filterset = BriefingFilter(
+            request.GET or None, queryset=entry_rows(), request=request
+        )
         if filterset.is_bound and not filterset.is_valid():
             raise Http404("These filters do not describe a list of briefings.")
         return filterset
@@ -151,7 +235,10 @@ class BriefingFeed(Feed):
     def item_extra_kwargs(self, briefing):
         site_root = self.request.build_absolute_uri("/").rstrip("/")
         page_url = site_root + briefing.get_absolute_url()
-        return {"content_html": absolute_html(briefing.published_revision.body_html, site_root, page_url)}
+        return {
+            "body": (briefing.published_revision.body_html, site_root, page_url),
+            "fragment_key": fragments.feed_entry_key(self.request, briefing, self.feed_type.__name__, site_root),
+        }
 
 
 class BriefingAtomFeed(BriefingFeed):
@@ -162,7 +249,7 @@ class TagFeed(BriefingFeed):
     """Published briefings with one tag."""
 
     def get_object(self, request, slug):
-        return get_object_or_404(queries.tags_in_use(), slug=slug)
+        return get_object_or_404(queries.tags_carried(), slug=slug)
 
     def title(self, tag):
         return f"{settings.SITE_NAME}: briefings tagged {tag.name}"
@@ -171,7 +258,7 @@ class TagFeed(BriefingFeed):
         return reverse("public:tag_detail", kwargs={"slug": tag.slug})
 
     def items(self, tag):
-        return queries.briefings(with_body=True).filter(queries.tagged_with([tag]))[:ITEMS_PER_FEED]
+        return entry_rows().filter(queries.tagged_with([tag]))[:ITEMS_PER_FEED]
 
 
 class TagAtomFeed(TagFeed):
@@ -193,7 +280,7 @@ class SourceFeed(BriefingFeed):
         return source.get_absolute_url()
 
     def items(self, source):
-        return BriefingFilter().filter_source(queries.briefings(with_body=True), "source", source)[:ITEMS_PER_FEED]
+        return BriefingFilter().filter_source(entry_rows(), "source", source)[:ITEMS_PER_FEED]
 
 
 class SourceAtomFeed(SourceFeed):
@@ -262,7 +349,7 @@ class AuthorFeed(BriefingFeed):
         return profile.get_absolute_url()
 
     def items(self, profile):
-        return queries.briefings(with_body=True).filter(queries.by_author(profile.user_id))[:ITEMS_PER_FEED]
+        return entry_rows().filter(queries.by_author(profile.user_id))[:ITEMS_PER_FEED]
 
 
 class AuthorAtomFeed(AuthorFeed):

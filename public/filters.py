@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 
 from briefings.models import Briefing, RevisionCitation
 
-from . import queries, search
+from . import fragments, queries, search
 
 
 def _day(date):
@@ -29,7 +29,7 @@ def _day(date):
 
 
 def _tags(request):
-    return queries.tags_in_use()
+    return queries.tags_carried()
 
 
 def _sources(request):
@@ -138,14 +138,24 @@ class BriefingFilter(django_filters.FilterSet):
             form.fields["source"].widget.choices = LazyChoices(self.source_choices)
         return self._form
 
+    def offered(self):
+        """Everything the form offers besides the reader's data, read once and given to its widgets.
+
+        The rendered form is a function of the data and of this (``public.fragments.filter_form`` keeps it).
+        """
+        fields = self.form.fields
+        authors = [(str(value), label) for value, label in fields["author"].choices]
+        fields["author"].widget.choices = authors
+        return (list(fields["tag"].widget.choices), authors, list(fields["source"].widget.choices))
+
     def chosen(self, name):
         return self.form.cleaned_data.get(name) if self.is_bound and self.form.is_valid() else None
 
     def tag_choices(self):
         """The most used tags of recent briefings and the chosen ones, by name."""
         tags = {tag.slug: tag.name for tag in self.chosen("tag") or []}
-        for tag in queries.popular_tags(POPULAR_TAGS):
-            tags.setdefault(tag.slug, tag.name)
+        for slug, name in fragments.popular_tags(self.request, POPULAR_TAGS):
+            tags.setdefault(slug, name)
         return sorted(tags.items(), key=lambda choice: (choice[1], choice[0]))
 
     def source_choices(self):

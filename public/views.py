@@ -8,6 +8,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Max
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -20,7 +21,7 @@ from briefings.models import TagRedirect
 from sources import versions
 from sources.models import Passage, Source, SourceVersion, VersionPassage
 
-from . import citations, metadata, queries, search
+from . import citations, fragments, metadata, queries, search
 from .filters import BriefingFilter
 from .templatetags.public_site import site_url
 
@@ -45,18 +46,20 @@ class BriefingListView(FilterQueryMixin, FilterView):
     paginate_by = 20
 
     def get_queryset(self):
-        return queries.briefings()
+        return queries.briefings(prefetch=False)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         querystring = self.filter_querystring()
         context.update(
+            entries=fragments.briefing_entries(self.request, context["briefings"]),
             querystring=querystring,
             filter_description=self.filterset.describe(),
             filter_errors=self.filterset.is_bound and not self.filterset.is_valid(),
             feed_url=reverse("public:feed") + (f"?{querystring}" if querystring else ""),
             atom_url=reverse("public:feed_atom") + (f"?{querystring}" if querystring else ""),
         )
+        context["filter_form"] = fragments.filter_form(self.request, self.filterset, context)
         return context
 
 
@@ -72,33 +75,12 @@ class BriefingDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         briefing = self.object
-        corrections = queries.page_corrections(briefing) if briefing.has_corrections else []
         context.update(
             briefing_url=site_url("public:detail", briefing.slug),
             revision=briefing.published_revision,
-            # Each read of a related manager builds a new one: read the prefetched rows once.
-            authors=list(briefing.authors.all()),
-            tags=list(briefing.published_revision.tags.all()),
-            citations=queries.page_citations(briefing.published_revision),
-            corrections=[c for c in corrections if c.kind == c.Kind.CORRECTION],
-            retraction=next((c for c in corrections if c.kind == c.Kind.RETRACTION), None),
             is_retracted=briefing.is_retracted,
-        )
-        # A retraction's byline may name someone with no published briefing, so no author page: one query says.
-        context["authors_without_page"] = (
-            queries.authors_without_page(context["authors"]) if briefing.is_retracted else set()
-        )
-        # Cite this briefing, and the tags Zotero and Google Scholar read: from the rows already read.
-        cite = citations.briefing_item(briefing, self.request.build_absolute_uri("/").rstrip("/"))
-        context.update(citation=citations.formatted(cite), citation_meta=metadata.citation_meta(cite))
-        context["structured_data"] = metadata.article(
-            self.request,
-            briefing,
-            authors=context["authors"],
-            tags=context["tags"],
-            citations=context["citations"],
-            corrections=corrections,
-            authors_without_page=context["authors_without_page"],
+            # The article and the head's metadata, kept per published revision (``public.fragments``).
+            parts=fragments.briefing_parts(self.request, briefing),
         )
         return context
 
@@ -115,15 +97,48 @@ class SourceListView(ListView):
 
 
 class SourcePassagesMixin:
-    """A version's passages a page at a time, "cited by" under each, and the highlighted quote's page."""
+    """A version's passages a page at a time, "cited by" under each, and the highlighted quote's page.
+
+    Without a highlight, the passages and the pagination are kept as one part (``public.fragments``): read and
+    rendered again only when the source, its version or what cites it changes.
+    """
+
+    pagination_label = "Pages of this article"
 
     def passages_page(self, source, version, highlight):
+        if highlight is not None or "cite" in self.request.GET:
+            return self.passages_with_highlight(source, version, highlight)
+        cited = queries.cited_by(source)
+        number = self.request.GET.get("page")
+
+        def render():
+            found = self.read_passages(source, version, None, cited, number)
+            return render_to_string(
+                "public/includes/passage_list.html", {**found, "pagination_label": self.pagination_label}
+            )
+
+        return {
+            "passage_list": fragments.passage_list(
+                self.request, source, version, number, cited, render, label=self.pagination_label
+            ),
+            "querystring": "", "highlight": None, "cited_count": len(cited),
+        }
+
+    def passages_with_highlight(self, source, version, highlight):
+        """A page asked for with ``?cite=``: rendered each time, its pagination links keeping the parameter."""
+        cited = queries.cited_by(source)
+        found = self.read_passages(source, version, highlight, cited, self.request.GET.get("page"))
+        querystring = urlencode({"cite": self.request.GET["cite"]}) if "cite" in self.request.GET else ""
+        found.update(querystring=querystring, cited_count=len(cited), pagination_label=self.pagination_label)
+        found["passage_list"] = render_to_string("public/includes/passage_list.html", found)
+        return found
+
+    def read_passages(self, source, version, highlight, cited, number):
         if version is None:  # a source written before versions existed: its current passages
             rows = source.passages.current().order_by("ordinal")
         else:
             rows = versions.placements(version)
         paginator = Paginator(rows, versions.PASSAGES_PER_PAGE)
-        number = self.request.GET.get("page")
         if number is None and highlight is not None:
             # ``?cite=`` alone lands on the page that holds the quoted passage.
             ordinal = rows.filter(**{"passage_id" if version else "pk": highlight.passage_id}).values_list(
@@ -134,7 +149,6 @@ class SourcePassagesMixin:
             page = paginator.page(number or 1)
         except InvalidPage:
             raise Http404("No such page of this source.") from None
-        cited = queries.cited_by(source)
         marked = None
         for passage in page.object_list:
             passage_id = passage.passage_id if version else passage.pk
@@ -142,9 +156,7 @@ class SourcePassagesMixin:
             if highlight is not None and highlight.passage_id == passage_id:
                 passage.highlight = metadata.split_for_highlight(passage.text, highlight)
                 marked = highlight if passage.highlight else None
-        querystring = urlencode({"cite": self.request.GET["cite"]}) if "cite" in self.request.GET else ""
-        return {"passages": page.object_list, "page": page, "querystring": querystring, "highlight": marked,
-                "cited_count": len(cited)}
+        return {"passages": page.object_list, "page": page, "highlight": marked}
 
 
 class SourceDetailView(SourcePassagesMixin, DetailView):
@@ -207,6 +219,7 @@ class SourceVersionView(SourcePassagesMixin, DetailView):
 
     template_name = "public/source_version.html"
     context_object_name = "version"
+    pagination_label = "Pages of this version"
 
     def get_object(self, queryset=None):
         return get_object_or_404(
@@ -280,11 +293,13 @@ class TagDetailView(ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        self.tag = get_object_or_404(queries.tags_in_use(), slug=self.kwargs["slug"])
-        return queries.briefings().filter(queries.tagged_with([self.tag]))
+        self.tag = get_object_or_404(queries.tags_carried(), slug=self.kwargs["slug"])
+        return queries.briefings(prefetch=False).filter(queries.tagged_with([self.tag]))
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(tag=self.tag, **kwargs)
+        context = super().get_context_data(tag=self.tag, **kwargs)
+        context["entries"] = fragments.briefing_entries(self.request, context["briefings"])
+        return context
 
 
 class SearchView(TemplateView):
@@ -420,10 +435,11 @@ class AuthorDetailView(ListView):
 
     def get_queryset(self):
         self.profile = get_object_or_404(queries.author_pages(), slug=self.kwargs["slug"])
-        return queries.briefings().filter(queries.by_author(self.profile.user_id))
+        return queries.briefings(prefetch=False).filter(queries.by_author(self.profile.user_id))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(profile=self.profile, **kwargs)
+        context["entries"] = fragments.briefing_entries(self.request, context["briefings"])
         context["structured_data"] = metadata.author_page(self.request, self.profile)
         return context
 

@@ -1,0 +1,261 @@
+"""Kept parts of public pages (``public.fragments``): reused across publications, never staler than the page cache.
+
+The page cache is off here (``PUBLIC_PAGE_CACHE_SECONDS=0``), so every request assembles its page from the kept
+parts and what they show must change as soon as the public state is read again. Each change is committed
+(``captureOnCommitCallbacks``), as in production: a thread's uncommitted changes turn keeping off.
+"""
+import datetime
+from contextlib import contextmanager
+from unittest import mock
+
+import time_machine
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.test import override_settings
+from django.utils import timezone
+
+from briefings import workflow
+from briefings.models import AuthorProfile, Briefing, PublicChange, Tag
+from briefings.tests.factories import Newsroom, make_source, passage
+from public import caching, fragments
+from sources.importer import import_sources
+from sources.models import Source
+from sources.tests.factories import TemporaryFolder
+
+from .base import PublicSiteTestCase
+
+QUOTE = "signed a transit agreement"
+
+
+@override_settings(PUBLIC_PAGE_CACHE_SECONDS=0, PUBLIC_FRAGMENT_CACHE_SECONDS=600)
+class FragmentTestCase(PublicSiteTestCase):
+    def setUp(self):
+        super().setUp()
+        with self.committed():
+            self.newsroom = Newsroom()
+            self.source = make_source(title="Transit talks in Baku")
+            self.briefing = self.newsroom.published(
+                [(passage(self.source, 1), QUOTE)], title="Transit deal", tags=["Energy"]
+            )
+
+    @contextmanager
+    def committed(self):
+        """Changes made inside count as committed: the public state's counters move, as after a real commit."""
+        with self.captureOnCommitCallbacks(execute=True):
+            yield
+        caching.forget_public_state()
+
+    @property
+    def detail(self):
+        return self.briefing.get_absolute_url()
+
+    @contextmanager
+    def rendered(self):
+        """The templates of parts rendered inside, by name."""
+        names = []
+
+        def counting(template_name, *args, **kwargs):
+            names.append(template_name)
+            return render_to_string(template_name, *args, **kwargs)
+
+        with mock.patch.object(fragments, "render_to_string", counting):
+            yield names
+
+    def publish_another(self, title="Another briefing"):
+        with self.committed():
+            return self.newsroom.published([(passage(self.source, 2), "The pipeline will carry gas")], title=title)
+
+
+class KeptAcrossPublicationsTests(FragmentTestCase):
+    def test_a_briefing_page_is_assembled_from_its_kept_parts_after_another_publication(self):
+        first = self.client.get(self.detail)
+        self.publish_another()
+        with self.rendered() as names, self.assertNumQueries(2):  # the public state; the briefing's row
+            second = self.client.get(self.detail)
+        self.assertEqual(names, [])
+        self.assertEqual(first.content, second.content)
+
+    def test_list_entries_are_rendered_once(self):
+        self.client.get("/")
+        self.publish_another("Fresh briefing")
+        with self.rendered() as names:
+            response = self.client.get("/")
+        self.assertEqual(names, ["public/includes/briefing_summary.html"])  # the new briefing's entry only
+        self.assertContains(response, "Fresh briefing")
+        self.assertContains(response, "Transit deal")
+
+    def test_feed_entries_are_written_once(self):
+        first = self.client.get("/feed/").content.decode()
+        self.publish_another("Fresh briefing")
+        second = self.client.get("/feed/").content.decode()
+        self.assertIn("Fresh briefing", second)
+        entry = first[first.index("<item>"):first.index("</item>") + len("</item>")]
+        self.assertIn(entry, second)
+        self.assertIn("content:encoded", entry)
+
+    def test_a_feed_of_kept_entries_is_the_feed_written(self):
+        """Kept XML, the feed's date and its Last-Modified are what the feed gives without keeping."""
+        self.publish_another()
+        for url in ("/feed/", "/feed/atom/"):
+            with self.subTest(url=url):
+                self.client.get(url)
+                kept = self.client.get(url)
+                with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
+                    written = self.client.get(url)
+                self.assertEqual(kept.content, written.content)
+                self.assertEqual(kept["Last-Modified"], written["Last-Modified"])
+
+    def test_parts_off_render_the_same_page(self):
+        kept = self.client.get(self.detail).content
+        self.client.get(self.detail)
+        with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
+            self.assertEqual(self.client.get(self.detail).content, kept)
+
+
+class FreshnessTests(FragmentTestCase):
+    """Every change readers could see shows on the next read of the public state."""
+
+    def assertShows(self, urls, change, expected, *, absent=None):
+        for url in urls:
+            self.client.get(url)  # parts kept
+        with self.committed():
+            change()
+        for url in urls:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertContains(response, expected)
+                if absent:
+                    self.assertNotContains(response, absent)
+
+    def test_source_metadata(self):
+        def retitle():
+            source = Source.objects.get(pk=self.source.pk)
+            source.title = "Corridor talks in Baku"
+            source.save()
+
+        self.assertShows([self.detail, "/feed/", self.source.get_absolute_url()], retitle, "Corridor talks in Baku")
+
+    def test_reanchoring_after_a_reimport(self):
+        folder = TemporaryFolder(self)
+        folder.write("article.txt", "Officials in Baku signed a transit agreement.\nA second paragraph.\n")
+        folder.write("sources.toml", '[sources."article.txt"]\nslug = "reimported"\ntitle = "Reimported"\n')
+        with self.committed():
+            import_sources([folder.path])
+            source = Source.objects.get(slug="reimported")
+            briefing = self.newsroom.published([(passage(source, 1), QUOTE)], title="Reimport watch")
+        urls = [briefing.get_absolute_url(), source.get_absolute_url()]
+
+        def reimport():
+            folder.write("article.txt", "A new first paragraph.\nThe agreement was postponed.\n")
+            import_sources([folder.path], replace=True)
+
+        # The quoted words are gone: the briefing's footnote says so, the source page shows the new text.
+        self.assertShows(urls[:1], reimport, "The source changed since it was quoted")
+        self.assertContains(self.client.get(urls[1]), "The agreement was postponed.")
+
+    def test_tag_rename(self):
+        def rename():
+            tag = Tag.objects.get(name="Energy")
+            tag.name = "Energy policy"
+            tag.save()
+
+        self.assertShows([self.detail, "/", "/feed/"], rename, "Energy policy")
+
+    def test_byline_rename(self):
+        def rename():
+            profile = AuthorProfile.objects.get(user=self.newsroom.analyst)
+            profile.name = "Nana Beridze"
+            profile.save()
+
+        self.assertShows([self.detail, "/", "/feed/"], rename, "Nana Beridze")
+
+    def test_correction(self):
+        self.assertShows(
+            [self.detail],
+            lambda: self.newsroom.corrected(Briefing.objects.get(pk=self.briefing.pk), note="Wrong day."),
+            "Wrong day.",
+        )
+
+    def test_correction_note_edited(self):
+        with self.committed():
+            self.newsroom.corrected(Briefing.objects.get(pk=self.briefing.pk), note="Wrong day.")
+
+        def edit():
+            correction = Briefing.objects.get(pk=self.briefing.pk).corrections.get()
+            correction.note = "Wrong day: it was a Tuesday."
+            correction.save()
+
+        self.assertShows([self.detail], edit, "it was a Tuesday")
+
+    def test_retraction(self):
+        self.client.get("/")
+        self.assertShows(
+            [self.detail],
+            lambda: workflow.retract(Briefing.objects.get(pk=self.briefing.pk), self.newsroom.editor, reason="Bad."),
+            "This briefing has been retracted",
+        )
+        self.assertNotContains(self.client.get("/"), "Transit deal")
+        self.assertNotContains(self.client.get("/feed/"), "Transit deal")
+
+    def test_cited_by_follows_publications(self):
+        self.client.get(self.source.get_absolute_url())
+        self.publish_another("A second look at the corridor")
+        self.assertContains(self.client.get(self.source.get_absolute_url()), "A second look at the corridor")
+
+    def test_a_change_made_elsewhere_shows_within_the_memo_time(self):
+        """Another process's commit moves the shared counters; this one sees it once its memo runs out."""
+        start = timezone.now() + datetime.timedelta(minutes=1)
+        with override_settings(PUBLIC_STATE_MEMO_SECONDS=1), time_machine.travel(start, tick=False) as traveller:
+            caching.forget_public_state()
+            self.assertContains(self.client.get(self.detail), "Energy")
+            # What another process's rename leaves behind: the row changed, the counters moved, no signal here.
+            Tag.objects.filter(name="Energy").update(name="Energy policy")
+            PublicChange.objects.update(generation=F("generation") + 1, tags_generation=F("tags_generation") + 1)
+            traveller.move_to(start + datetime.timedelta(seconds=1.5))
+            self.assertContains(self.client.get(self.detail), "Energy policy")
+
+
+class NothingUnpublishedTests(FragmentTestCase):
+    def test_a_scheduled_briefing_shows_when_its_time_comes(self):
+        start = timezone.now() + datetime.timedelta(minutes=1)
+        with time_machine.travel(start, tick=False) as traveller:
+            with self.committed():
+                scheduled = self.newsroom.published(
+                    [(passage(self.source, 1), QUOTE)], title="Embargoed analysis",
+                    at=start + datetime.timedelta(hours=2),
+                )
+            for url in ("/", "/feed/", self.source.get_absolute_url(), "/tags/energy/"):
+                self.assertNotContains(self.client.get(url), "Embargoed analysis")
+            self.assertEqual(self.client.get(scheduled.get_absolute_url()).status_code, 404)
+            traveller.move_to(start + datetime.timedelta(hours=2, seconds=1))
+            caching.forget_public_state()
+            self.assertContains(self.client.get(scheduled.get_absolute_url()), "Embargoed analysis")
+            for url in ("/", "/feed/", self.source.get_absolute_url()):
+                self.assertContains(self.client.get(url), "Embargoed analysis")
+
+    def test_a_draft_edit_of_a_published_briefing_shows_nothing(self):
+        self.client.get(self.detail)
+        self.client.get("/")
+        with self.committed():
+            briefing = Briefing.objects.get(pk=self.briefing.pk)
+            briefing.title = "Unreviewed draft title"
+            briefing.save()
+            workflow.record_edit(briefing, self.newsroom.analyst)
+        for url in (self.detail, "/", "/feed/", self.source.get_absolute_url()):
+            self.assertNotContains(self.client.get(url), "Unreviewed draft title")
+
+    def test_uncommitted_changes_keep_nothing(self):
+        """A change this thread has not committed turns keeping off, so a rollback cannot leave a part behind."""
+        Tag.objects.filter(name="Energy").update(name="Energy policy")
+        caching.public_content_changed(topics=(caching.TAGS,))
+        with self.rendered() as names:
+            self.assertContains(self.client.get(self.detail), "Energy policy")
+            self.client.get(self.detail)
+        self.assertEqual(len(names), 4)  # head and article, twice
+
+    @override_settings(PUBLIC_PAGE_MAX_CACHED_BYTES=100)
+    def test_parts_over_the_size_limit_are_not_kept(self):
+        self.client.get(self.detail)
+        with self.rendered() as names:
+            self.client.get(self.detail)
+        self.assertEqual(len(names), 2)
