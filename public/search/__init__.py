@@ -17,8 +17,10 @@ search configuration (see ``briefings.search_index``, which owns the index).
 """
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
+from briefings.models import Briefing, RevisionCitation
 from briefings.search_index import fts5_available
 from sources.models import Passage
 
@@ -106,12 +108,12 @@ def cited_in(passages, now=None):
 
     One query for the whole page of results.
     """
-    from ..queries import citing_published
-
     passages = list(passages)
+    # A correlated EXISTS on each citation of the shown passages, as ``queries.cited_by`` does: an IN over
+    # every published briefing would list them all first on SQLite.
+    published = Briefing.objects.published(now).filter(published_revision=OuterRef("revision_id"))
     rows = (
-        citing_published(now)
-        .filter(passage__in=[passage.pk for passage in passages])
+        RevisionCitation.objects.filter(Exists(published), passage__in=[passage.pk for passage in passages])
         .order_by("passage_id", "-revision__briefing__published_at", "revision__briefing_id")
         .values_list("passage_id", "revision__briefing__slug", "revision__title")
     ) if passages else []
