@@ -14,6 +14,8 @@ they stay listed there as Django's own classes, so Django's and the admin's
 checks still see them, and it refuses to start if they do not follow it in
 that order.
 """
+from functools import lru_cache
+
 from axes.middleware import AxesMiddleware
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -29,15 +31,21 @@ SIGNED_IN_STACK = (SessionMiddleware, CsrfViewMiddleware, AuthenticationMiddlewa
 SAFE_METHODS = ("GET", "HEAD")
 
 
+@lru_cache(maxsize=4096)
+def _is_reader_page(path, urlconf):
+    # Remembered per address: resolving costs as much as the middleware it lets a request skip. Bounded, so
+    # made-up addresses cost a resolve each, never memory.
+    try:
+        return resolve(path, urlconf).namespace == READER_SITE
+    except Resolver404:
+        return False
+
+
 def is_anonymous_read(request):
     """A GET or HEAD of a reader page, from someone without a session."""
     if request.method not in SAFE_METHODS or settings.SESSION_COOKIE_NAME in request.COOKIES:
         return False
-    try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
-    except Resolver404:
-        return False
-    return match.namespace == READER_SITE
+    return _is_reader_page(request.path_info, getattr(request, "urlconf", None) or settings.ROOT_URLCONF)
 
 
 def _handler_after(handler, skipped):
