@@ -83,6 +83,16 @@ def page_cache_seconds():
     return getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", 600)
 
 
+def pages_forgotten_at_once():
+    """For the benchmark only: each page is stored and then forgotten, so every request is a page-cache miss.
+
+    Unlike a page cache turned off, the miss pays what a real one does (looking
+    up, pickling and storing the page), and whatever else the cache keeps for
+    pages stays as warm as in production.
+    """
+    return getattr(settings, "PUBLIC_PAGE_CACHE_BENCHMARK_MISSES", False)
+
+
 def largest_cached_page():
     return getattr(settings, "PUBLIC_PAGE_MAX_CACHED_BYTES", 1024 * 1024)
 
@@ -366,6 +376,8 @@ def _from_page_cache(view):
         # A page over the size limit is served but not kept: a few such pages would crowd out all the others.
         if response.status_code == 200 and not response.streaming and len(response.content) <= largest_cached_page():
             _cache_call(cache.set, key, (response.content, dict(response.headers)), page_cache_seconds())
+            if pages_forgotten_at_once():
+                _cache_call(cache.delete, key)
         return response
 
     return cached_view

@@ -27,6 +27,8 @@ from .newsroom import write_people, write_tags
 from .plan import (
     BENCHMARK_CITATIONS,
     BENCHMARK_SLUG,
+    BENCHMARK_SOURCE_PASSAGES,
+    BENCHMARK_SOURCE_SLUG,
     COMMON_WORD,
     MAX_TAGS,
     ORIGIN_PREFIX,
@@ -44,7 +46,8 @@ from .statistics import refresh_statistics
 from .text import Words
 
 __all__ = [
-    "BENCHMARK_CITATIONS", "BENCHMARK_SLUG", "COMMON_WORD", "MAX_TAGS", "ORIGIN_PREFIX", "PASSAGES_PER_SOURCE",
+    "BENCHMARK_CITATIONS", "BENCHMARK_SLUG", "BENCHMARK_SOURCE_PASSAGES", "BENCHMARK_SOURCE_SLUG", "COMMON_WORD",
+    "MAX_TAGS", "ORIGIN_PREFIX", "PASSAGES_PER_SOURCE",
     "SELECTIVE_WORD", "STATE_SHARES", "USERNAME_PREFIX", "CorpusError", "Plan", "Summary", "delete_generated",
     "generate", "generated_briefings", "generated_sources", "has_generated_corpus", "refresh_statistics",
 ]

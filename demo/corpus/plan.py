@@ -8,6 +8,9 @@ ORIGIN_PREFIX = "generated-corpus-"
 USERNAME_PREFIX = "corpus-"
 BENCHMARK_SLUG = "benchmark-briefing-30-citations"
 BENCHMARK_CITATIONS = 30
+# The first source: longer than the others, so the benchmark's source page shows 60 passages with "cited by".
+BENCHMARK_SOURCE_SLUG = "benchmark-source-60-passages"
+BENCHMARK_SOURCE_PASSAGES = 60
 # A word planted in about one passage in ten thousand, and the word most passages contain.
 SELECTIVE_WORD = "quillwort"
 COMMON_WORD = "government"

@@ -9,7 +9,7 @@ from sources.importer import kind_positions
 from sources.models import Passage, Source
 from sources.slugs import slug_base, unique_slug
 
-from .plan import BATCH, ORIGIN_PREFIX
+from .plan import BATCH, BENCHMARK_SOURCE_PASSAGES, BENCHMARK_SOURCE_SLUG, ORIGIN_PREFIX
 from .text import article_lines, headline
 
 PUBLISHERS = ["Caucasus Wire", "Eurasia Daily", "Caspian Monitor", "Black Sea Post", "Steppe Review"]
@@ -70,9 +70,12 @@ def write_sources(plan, as_of, words, summary, progress):
     citable = []
     batch_sources, batch_passages, batch_citable = [], [], []
     for index in range(plan.sources):
-        lines = article_lines(rng, words, plan.passages_per_source, planted)
+        benchmark = index == 0
+        length = BENCHMARK_SOURCE_PASSAGES if benchmark else plan.passages_per_source
+        lines = article_lines(rng, words, length, planted)
         text = "\n".join(lines) + "\n"
-        slug = unique_slug(slug_base(" ".join(lines[0].split()[:10]), "article"), taken)
+        base = BENCHMARK_SOURCE_SLUG if benchmark else slug_base(" ".join(lines[0].split()[:10]), "article")
+        slug = unique_slug(base, taken)
         taken.add(slug)
         imported = as_of - datetime.timedelta(days=rng.randint(30, 2000), minutes=rng.randint(0, 1440))
         source = Source(

@@ -167,6 +167,11 @@ class CorpusContentTests(TestCase):
         briefing = Briefing.objects.published(now=AS_OF).get(slug=corpus.BENCHMARK_SLUG)
         self.assertEqual(briefing.published_revision.citations.count(), corpus.BENCHMARK_CITATIONS)
 
+    def test_benchmark_source_has_sixty_passages(self):
+        """The benchmark finds its long source page by a fixed address."""
+        source = Source.objects.get(slug=corpus.BENCHMARK_SOURCE_SLUG)
+        self.assertEqual(source.passages.count(), corpus.BENCHMARK_SOURCE_PASSAGES)
+
     def test_every_revision_has_an_author_who_is_not_its_reviewer(self):
         """Four-eyes holds in the generated history too: no one approves their own briefing."""
         for event in BriefingEvent.objects.filter(action=BriefingEvent.Action.APPROVED).select_related("briefing"):
@@ -202,7 +207,7 @@ class CommandTests(TestCase):
         """The operator sees progress while it runs and what was made at the end."""
         out, err = self.run_command()
         self.assertEqual(len(out.strip().splitlines()), 1)
-        self.assertRegex(out, r"^Generated 3 sources, 24 passages, 5 tags, 16 accounts, 10 briefings \(")
+        self.assertRegex(out, r"^Generated 3 sources, 76 passages, 5 tags, 16 accounts, 10 briefings \(")
         self.assertIn("100% 10/10", err)
 
     def test_refuses_to_generate_twice_without_replace(self):

@@ -17,8 +17,10 @@ search configuration (see ``briefings.search_index``, which owns the index).
 """
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
+from briefings.models import Briefing, RevisionCitation
 from briefings.search_index import fts5_available
 from sources.models import Passage
 
@@ -50,8 +52,7 @@ def backend():
     return "plain"
 
 
-def _filter(queryset, corpus, text):
-    query = Query.of(text)
+def _filter(queryset, corpus, query):
     if not query.groups:
         # Nothing to look for (only exclusions or punctuation): every backend finds nothing.
         return queryset.none()
@@ -59,8 +60,9 @@ def _filter(queryset, corpus, text):
 
 
 def _rank(queryset, corpus, text):
+    # One ``Query`` for the filter and the rank: a backend may prepare it once for both (see ``Query.prepared``).
     engine, query, limit = BACKENDS[backend()], Query.of(text), ranked_limit()
-    matching = _filter(queryset, corpus, text)
+    matching = _filter(queryset, corpus, query)
     if not query.groups:
         return Results(matching, matching, matching, limit)
 
@@ -73,7 +75,7 @@ def _rank(queryset, corpus, text):
 
 def filter_briefings(queryset, text):
     """Only the briefings of ``queryset`` whose published revision matches ``text``; order unchanged."""
-    return _filter(queryset, BRIEFINGS, text)
+    return _filter(queryset, BRIEFINGS, Query.of(text))
 
 
 def rank_briefings(queryset, text):
@@ -88,7 +90,7 @@ def searchable_passages():
 
 def filter_passages(queryset, text):
     """Only the passages of ``queryset`` that match ``text``."""
-    return _filter(queryset, PASSAGES, text)
+    return _filter(queryset, PASSAGES, Query.of(text))
 
 
 def rank_passages(text, queryset=None):
@@ -106,12 +108,12 @@ def cited_in(passages, now=None):
 
     One query for the whole page of results.
     """
-    from ..queries import citing_published
-
     passages = list(passages)
+    # A correlated EXISTS on each citation of the shown passages, as ``queries.cited_by`` does: an IN over
+    # every published briefing would list them all first on SQLite.
+    published = Briefing.objects.published(now).filter(published_revision=OuterRef("revision_id"))
     rows = (
-        citing_published(now)
-        .filter(passage__in=[passage.pk for passage in passages])
+        RevisionCitation.objects.filter(Exists(published), passage__in=[passage.pk for passage in passages])
         .order_by("passage_id", "-revision__briefing__published_at", "revision__briefing_id")
         .values_list("passage_id", "revision__briefing__slug", "revision__title")
     ) if passages else []

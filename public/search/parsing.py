@@ -56,6 +56,9 @@ class Query:
 
     text: str
     groups: list
+    # What a backend worked out from the query once, for every statement of one search (PostgreSQL: the
+    # passages' tsquery in every language the sources use).
+    prepared: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, text):

@@ -6,6 +6,7 @@ passage search asks in every configuration the sources use ("russian",
 "simple", ...), so Russian words are stemmed as Russian. ``ts_rank`` reads the
 columns, and ``ts_headline`` runs for the shown rows only.
 """
+from django.db import connection
 from django.db.models import Expression, F, Func
 
 from briefings.search_index import CONFIG_FUNCTION, PASSAGE_QUERY_FUNCTION, VECTOR_COLUMN, search_config
@@ -44,18 +45,32 @@ def stored_vector(column):
     return StoredVector(F(column))
 
 
-def ts_query(query, corpus=None):
-    """The query in the site's configuration; for passages, in every configuration the sources use.
+def passage_tsquery(query):
+    """The passages' tsquery, in every configuration the sources use, as the database writes it out.
 
-    The database works out the passages' configurations within the search's own
-    statement (``briefings_passage_tsquery``, migration 0015): no extra query.
+    The database works it out (``briefings_passage_tsquery``, migration 0025)
+    in a query of its own, once per search: inside the search's statements the
+    function would be a black box to the planner, which then cannot tell a word
+    found in nine passages in ten from a rare one, and may even call it once
+    per row (seconds for a common word). As a constant the planner reads the
+    column's statistics and picks the plan: the index for a rare word, the
+    newest rows first for a common one.
     """
+    if "passage_tsquery" not in query.prepared:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {PASSAGE_QUERY_FUNCTION}(%s)::text", [query.text])
+            query.prepared["passage_tsquery"] = cursor.fetchone()[0]
+    return query.prepared["passage_tsquery"]
+
+
+def ts_query(query, corpus=None):
+    """The query in the site's configuration; for passages, in every configuration the sources use."""
     from django.contrib.postgres.search import SearchQuery
 
     if corpus is PASSAGES:
-        passage_query = SearchQuery(query.text, search_type="websearch")
-        passage_query.function = PASSAGE_QUERY_FUNCTION  # the same words, through the database function
-        return passage_query
+        written_out = SearchQuery(passage_tsquery(query))
+        written_out.template = "%(expressions)s::tsquery"  # already a tsquery: cast, not parsed again
+        return written_out
     return SearchQuery(query.text, search_type="websearch", config=search_config())
 
 

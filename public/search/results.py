@@ -21,8 +21,10 @@ class Results:
     Ranking every match of a word found almost everywhere (a search for
     "government" matches nine passages in ten) would cost more than the page
     can spend, so when more than ``limit`` rows match, only the ``limit`` most
-    recent matches are ranked: ``more`` is true, ``count()`` is ``limit`` and
-    the page says "more than". A reader who wants older ones adds a word.
+    recent matches are ranked (``Corpus.recency``: the latest published
+    revisions, the latest imported passages): ``more`` is true, ``count()`` is
+    ``limit`` and the page says "more than" and which matches were ranked. A
+    reader who wants older ones adds a word.
     Below the limit every match is ranked and counted exactly.
     """
 

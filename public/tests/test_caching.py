@@ -81,6 +81,17 @@ class ConditionalGetTests(PublicSiteTestCase):
             304,
         )
 
+    @override_settings(PUBLIC_PAGE_CACHE_BENCHMARK_MISSES=True)
+    def test_benchmark_misses_store_and_forget_every_page(self):
+        """The benchmark's "page cache miss" renders each request, through the page cache as production does."""
+        url = self.briefing.get_absolute_url()
+        first = self.client.get(url)
+        Source.objects.filter(pk=self.source.pk).update(title="Rendered again")  # no signal: no new public state
+        second = self.client.get(url)
+        self.assertNotEqual(first.content, second.content)
+        self.assertContains(second, "Rendered again")
+        self.assertEqual(self.client.get(url, headers={"if-none-match": second["ETag"]}).status_code, 304)
+
     def test_head_is_answered_from_the_same_cache(self):
         self.client.get("/feed/")
         with self.assertNumQueries(1):

@@ -249,8 +249,9 @@ class QueryBudgetTests(TestCase):
         """Searching the commonest word costs the same on a small or a large corpus."""
         # Public state; count and page of matching briefings (rank and snippet are part of the page's query);
         # authors; tags; count and page of matching passages with their sources; the published briefings citing
-        # the page's passages.
-        self.assertBudget("search", 8)
+        # the page's passages. PostgreSQL first writes out the passages' query in every language the sources use,
+        # so that the planner sees a constant (public.search.postgresql).
+        self.assertBudget("search", 8 + (connection.vendor == "postgresql"))
 
     def test_corrections_list(self):
         """The corrections page reads each correction with its briefing's published title in one query."""

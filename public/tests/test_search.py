@@ -170,7 +170,7 @@ class SearchTestsMixin:
     def test_the_page_says_when_more_match_than_are_counted(self):
         response = self.client.get("/search/?q=corridor")
         self.assertContains(response, "Briefings <span class=\"result-count\">(more than 2)</span>", html=True)
-        self.assertContains(response, "most recent briefings that match")
+        self.assertContains(response, "most recently published or updated briefings that match")
         self.assertContains(response, "Passages of the sources <span class=\"result-count\">(2)</span>", html=True)
 
     def test_at_the_limit_the_count_is_exact(self):

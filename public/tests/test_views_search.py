@@ -1,4 +1,6 @@
 """The search page: the form, both groups of results, and what it costs."""
+from django.db import connection
+
 from briefings.tests.factories import Newsroom, make_source, passage
 
 from .base import PublicSiteTestCase
@@ -31,6 +33,7 @@ class SearchPageTests(PublicSiteTestCase):
 
     def test_query_count(self):
         # 1 public state, briefings: 1 count, 1 page, 1 authors, 1 tags; passages: 1 count, 1 page, 1 for the
-        # published briefings citing the page's passages.
-        with self.assertNumQueries(8):
+        # published briefings citing the page's passages. PostgreSQL first writes out the passages' query in
+        # every language the sources use, so the planner sees a constant (public.search.postgresql).
+        with self.assertNumQueries(8 + (connection.vendor == "postgresql")):
             self.client.get("/search/?q=pipeline")
