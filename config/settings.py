@@ -74,13 +74,13 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Last of the five, so it sees the failed logins of every view and answers with the lockout page.
+    "axes.middleware.AxesMiddleware",
     # Sets the staff hint cookie on sign-in and clears it on sign-out; other answers pass untouched.
     "briefings.staff_hint.StaffHintMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     # request.htmx: the briefing editor's desk answers its own fragment requests with fragments.
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, so it sees the failed logins of every view and answers with the lockout page.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
