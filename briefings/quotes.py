@@ -458,7 +458,7 @@ def split_across(texts, quote):
     for cut in reversed(cuts):
         head = folded_quote[:cut]
         at = len(tail_text) - len(head)
-        if not tail_text.endswith(head) or (at > 0 and tail_text[at - 1] != " "):
+        if not tail_text.endswith(head) or (at > 0 and tail_text[at - 1].isalnum()):
             continue
         start, end = tail.span(at, len(tail_text))
         parts = [(0, _match(first, *_trim(first, offset + start, offset + end)))]

@@ -360,6 +360,17 @@ class SplitAcrossTests(SimpleTestCase):
         parts = quotes.split_across(texts, 'it was "the best route" - for now')
         self.assertEqual([match.quote for _, match in parts], ["it was “the best", "route” — for now"])
 
+    def test_quote_opening_after_a_guillemet_is_split(self):
+        """A Cyrillic quote that starts right after an opening guillemet still runs on into the next passage."""
+        texts = ["Министр заявил: «Коридор работает", "без перебоев», и добавил, что грузов стало больше."]
+        parts = quotes.split_across(texts, "Коридор работает без перебоев")
+        self.assertEqual([match.quote for _, match in parts], ["Коридор работает", "без перебоев"])
+        self.assertEqual(texts[0][parts[0][1].start:], "Коридор работает")
+
+    def test_a_quote_starting_inside_a_word_is_no_split(self):
+        """Words cut from the middle of a longer word are not the quote's start."""
+        self.assertIsNone(quotes.split_across(["A transit hub", "for the region."], "ransit hub for the"))
+
     def test_words_not_at_the_end_of_the_first_passage_are_no_split(self):
         """A quote whose first words are in the middle of the passage is not taken for a run-on quote."""
         self.assertIsNone(quotes.split_across([FIRST, SECOND], "freight than ever through Azerbaijan"))
