@@ -141,12 +141,18 @@ class BriefingFilter(django_filters.FilterSet):
     def offered(self):
         """Everything the form offers besides the reader's data, read once and given to its widgets.
 
-        The rendered form is a function of the data and of this (``public.fragments.filter_form`` keeps it).
+        The rendered form is a function of the data and of this (``public.fragments.filter_form`` keeps it); it is
+        a tuple of lists of ``(value, label)`` strings, so that it can be kept itself.
         """
         fields = self.form.fields
         authors = [(str(value), label) for value, label in fields["author"].choices]
-        fields["author"].widget.choices = authors
         return (list(fields["tag"].widget.choices), authors, list(fields["source"].widget.choices))
+
+    def offer(self, offered):
+        """Give the form's widgets what ``offered`` read (perhaps in an earlier request), not to read it again."""
+        fields = self.form.fields
+        for name, choices in zip(("tag", "author", "source"), offered, strict=True):
+            fields[name].widget.choices = choices
 
     def chosen(self, name):
         return self.form.cleaned_data.get(name) if self.is_bound and self.form.is_valid() else None

@@ -222,15 +222,32 @@ def briefing_entries(request, briefings, *, heading=2):
 def filter_form(request, filterset, context):
     """The filter form of the home page as safe HTML: rendering its widgets costs more than the rest of the list.
 
-    Kept under the reader's query and everything the form offers (read each time, one query each for the tags
-    and the authors), so a new popular tag or a new author shows at once.
+    Kept under the reader's query and everything the form offers, so a new popular tag or a new author shows
+    at once. What it offers is itself read once per public version and query (``filter_offers``): a page
+    assembled from a kept form builds no form at all (its fields' querysets cost more than the rest).
     """
-    offered = filterset.offered()
+    offered = filter_offers(request, filterset)
     key = make_key(
         "filter-form", state_of(request), (), request.GET.urlencode(), offered,
         context["filter_description"], filterset.form.errors.get_json_data() if filterset.is_bound else None,
     )
-    return mark_safe(kept(key, lambda: render_to_string("public/includes/filter_form.html", context, request)))
+
+    def render():
+        filterset.offer(offered)
+        return render_to_string("public/includes/filter_form.html", context, request)
+
+    return mark_safe(kept(key, render))
+
+
+def filter_offers(request, filterset):
+    """What the filter form offers for this query (``BriefingFilter.offered``), read once per public version.
+
+    The tags and authors offered and the chosen source change only with what is published or renamed, and
+    every such change moves the public version, as it retires the page itself.
+    """
+    state = state_of(request)
+    key = make_key("filter-offers", state, (), state.version, request.GET.urlencode())
+    return kept(key, filterset.offered)
 
 
 def popular_tags(request, limit):

@@ -169,6 +169,39 @@ class FreshnessTests(FragmentTestCase):
 
         self.assertShows([self.detail, "/", "/feed/"], rename, "Nana Beridze")
 
+    def test_filter_form_offers(self):
+        """The tags and authors the list's filter form offers, kept per public version, follow renames."""
+
+        def form_of(url):
+            content = self.client.get(url).content.decode()
+            start = content.index('<details class="filters"')
+            return content[start:content.index("</form>", start)]
+
+        for url in ("/", "/?tag=energy"):
+            form_of(url)  # form and offers kept
+        with self.committed():
+            Tag.objects.filter(name="Energy").update(name="Energy policy")
+            caching.public_content_changed(topics=(caching.TAGS,))
+            profile = AuthorProfile.objects.get(user=self.newsroom.analyst)
+            profile.name = "Nana Beridze"
+            profile.save()
+        for url in ("/", "/?tag=energy"):
+            with self.subTest(url=url):
+                form = form_of(url)
+                self.assertIn("Energy policy", form)
+                self.assertIn(">Nana Beridze</option>", form)
+
+    def test_filter_form_offers_a_new_author(self):
+        self.client.get("/")  # form and offers kept
+        with self.committed():
+            other = Newsroom()
+            other.draft([(passage(self.source, 2), "The pipeline will carry gas")], title="Not yet out")
+        name = AuthorProfile.objects.get(user=other.analyst).name
+        self.assertNotContains(self.client.get("/"), f">{name}</option>")  # nothing of theirs is published
+        with self.committed():
+            other.published([(passage(self.source, 2), "The pipeline will carry gas")], title="Their first")
+        self.assertContains(self.client.get("/"), f">{name}</option>")
+
     def test_correction(self):
         self.assertShows(
             [self.detail],
