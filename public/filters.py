@@ -19,7 +19,8 @@ from django.db.models import Exists, OuterRef
 from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 
-from briefings.models import Briefing, RevisionCitation
+from briefings.models import AuthorProfile, Briefing, RevisionCitation, Tag
+from sources.models import Source
 
 from . import fragments, queries, search
 
@@ -128,6 +129,20 @@ class BriefingFilter(django_filters.FilterSet):
         model = Briefing
         fields = ["q", "source", "author", "published_after", "published_before", "tag"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A choice the reader did not make needs no queryset to validate (an empty value is never looked up), and
+        # building one costs more than the page's other queries: only the chosen filters get theirs.
+        for name, model in (("tag", Tag), ("source", Source), ("author", AuthorProfile)):
+            if not self.chose(name):
+                self.filters[name].queryset = model.objects.none()
+
+    def chose(self, name):
+        """Whether the reader's data gives a value for the filter ``name``."""
+        data = self.data if self.is_bound else {}
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return any(values)
+
     @property
     def form(self):
         """The form, offering a short list of tags and sources; validation still accepts every one in use."""
@@ -145,7 +160,9 @@ class BriefingFilter(django_filters.FilterSet):
         a tuple of lists of ``(value, label)`` strings, so that it can be kept itself.
         """
         fields = self.form.fields
-        authors = [(str(value), label) for value, label in fields["author"].choices]
+        # Not the field's choices: its queryset is only built when an author is chosen.
+        authors = [("", fields["author"].empty_label)]
+        authors += [(profile.slug, profile.name) for profile in queries.public_authors()]
         return (list(fields["tag"].widget.choices), authors, list(fields["source"].widget.choices))
 
     def offer(self, offered):
