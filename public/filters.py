@@ -165,6 +165,13 @@ class BriefingFilter(django_filters.FilterSet):
         authors += [(profile.slug, profile.name) for profile in queries.public_authors()]
         return (list(fields["tag"].widget.choices), authors, list(fields["source"].widget.choices))
 
+    def offers_depend_on(self):
+        """What of the reader's data ``offered`` depends on: the chosen tags and source, once the data is valid."""
+        if not (self.is_bound and self.form.is_valid()):
+            return None
+        source = self.chosen("source")
+        return (sorted(tag.slug for tag in self.chosen("tag") or []), source.slug if source else None)
+
     def offer(self, offered):
         """Give the form's widgets what ``offered`` read (perhaps in an earlier request), not to read it again."""
         fields = self.form.fields

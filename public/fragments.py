@@ -240,13 +240,14 @@ def filter_form(request, filterset, context):
 
 
 def filter_offers(request, filterset):
-    """What the filter form offers for this query (``BriefingFilter.offered``), read once per public version.
+    """What the filter form offers (``BriefingFilter.offered``), read once per public version and chosen tags.
 
     The tags and authors offered and the chosen source change only with what is published or renamed, and
-    every such change moves the public version, as it retires the page itself.
+    every such change moves the public version, as it retires the pages themselves. Every list page choosing
+    the same tags and source (other pages of it, other dates, authors or words) shares them.
     """
     state = state_of(request)
-    key = make_key("filter-offers", state, (), state.version, request.GET.urlencode())
+    key = make_key("filter-offers", state, (), state.version, filterset.offers_depend_on())
     return kept(key, filterset.offered)
 
 
