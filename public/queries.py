@@ -8,6 +8,7 @@ Tag rows (``Revision.tags``), so renaming or merging a tag still applies at
 once everywhere. Authors are read from the briefing itself: the byline is not
 part of a revision.
 """
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -244,6 +245,26 @@ def public_authors(now=None):
     )
 
 
+SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def briefing_url_maker():
+    """``slug -> address of the briefing page``, the URL resolved once rather than once per row.
+
+    A slug is made of characters an address carries as they are (the route's ``slug`` converter): it is put
+    in place of a resolved marker. Anything else goes through ``reverse``, which refuses it as it always has.
+    """
+    marker = "briefing-slug-marker"
+    before, after = reverse("public:detail", kwargs={"slug": marker}).split(marker)
+
+    def detail_url(slug):
+        if SLUG_PATTERN.fullmatch(slug):
+            return f"{before}{slug}{after}"
+        return reverse("public:detail", kwargs={"slug": slug})
+
+    return detail_url
+
+
 def cited_by(source, now=None):
     """{passage id: [(briefing URL, title)]} for the passages of ``source`` quoted by published briefings."""
     # A correlated EXISTS on each citation of this source, not ``citing_published``'s IN: with IN, SQLite lists
@@ -255,9 +276,10 @@ def cited_by(source, now=None):
         .values_list("passage_id", "revision__briefing__slug", "revision__title")
     )
     cited = {}
+    detail_url = briefing_url_maker()
     for passage_id, slug, title in rows:
         entries = cited.setdefault(passage_id, [])
-        entry = (reverse("public:detail", kwargs={"slug": slug}), title)
+        entry = (detail_url(slug), title)
         if entry not in entries:
             entries.append(entry)
     return cited
