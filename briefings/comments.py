@@ -174,6 +174,14 @@ def _locked(briefing):
     return Briefing.objects.select_for_update().get(pk=briefing.pk)
 
 
+def _locked_thread(thread):
+    """The thread's first comment read again with its briefing's row locked, for a step on the whole thread."""
+    row = _locked(thread.briefing)
+    first = ReviewComment.objects.get(pk=thread.pk)
+    first.briefing = row
+    return first
+
+
 def _text(text):
     text = clean_text(text)
     if len(text) > COMMENT_MAX_LENGTH:
@@ -237,9 +245,7 @@ def reply(thread, user, text):
 def resolve(thread, user):
     """Mark the thread resolved by ``user`` now."""
     with transaction.atomic():
-        row = _locked(thread.briefing)
-        first = ReviewComment.objects.get(pk=thread.pk)
-        first.briefing = row
+        first = _locked_thread(thread)
         workflow.check_resolve(first, user)
         first.resolved_at, first.resolved_by = timezone.now(), user
         first.save(update_fields=["resolved_at", "resolved_by"])
@@ -250,9 +256,7 @@ def resolve(thread, user):
 def reopen(thread, user):
     """Open a resolved thread again; who reopened it and when are kept."""
     with transaction.atomic():
-        row = _locked(thread.briefing)
-        first = ReviewComment.objects.get(pk=thread.pk)
-        first.briefing = row
+        first = _locked_thread(thread)
         workflow.check_reopen(first, user)
         first.resolved_at = first.resolved_by = None
         first.reopened_at, first.reopened_by = timezone.now(), user

@@ -181,8 +181,8 @@ class MessagesTests(DraftPreviewTestCase):
         self.assertIn("Preview link for revision 1 of this briefing, valid until", str(message))
         self.assertRegex(str(message), r"valid until \d+ \w+ \d{4}, \d\d:\d\d UTC or until")
 
-    def test_scheduling_says_when(self):
-        """Scheduling says "Scheduled for" the time with its time zone, not "Published."."""
+    def schedule_at_half_past_nine(self):
+        """An editor schedules a reviewed briefing for 09:30 in three days; returns it, the time and the message."""
         briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
         at = (timezone.localtime() + datetime.timedelta(days=3)).replace(hour=9, minute=30, second=0, microsecond=0)
         self.client.force_login(self.editor)
@@ -192,21 +192,18 @@ class MessagesTests(DraftPreviewTestCase):
             follow=True,
         )
         [message] = [str(message) for message in messages_of(response)]
+        return briefing, at, message
+
+    def test_scheduling_says_when(self):
+        """Scheduling says "Scheduled for" the time with its time zone, not "Published."."""
+        briefing, at, message = self.schedule_at_half_past_nine()
         self.assertEqual(message, f"Scheduled for {at.day} {at:%B %Y}, 09:30 UTC: readers see it from then on.")
         self.assertEqual(fresh(briefing).status, Status.PUBLISHED)
 
     @override_settings(TIME_ZONE="Asia/Baku")
     def test_scheduling_says_the_desk_time_zone(self):
         """The desk's time zone is the one named."""
-        briefing = reviewed(make_briefing(self.analyst), self.analyst, self.editor)
-        at = (timezone.localtime() + datetime.timedelta(days=3)).replace(hour=9, minute=30, second=0, microsecond=0)
-        self.client.force_login(self.editor)
-        response = self.client.post(
-            reverse("admin:briefings_briefing_transition", args=[briefing.pk, "publish"]),
-            {"version": fresh(briefing).version, "at": at.strftime("%Y-%m-%dT%H:%M")},
-            follow=True,
-        )
-        [message] = [str(message) for message in messages_of(response)]
+        briefing, at, message = self.schedule_at_half_past_nine()
         self.assertEqual(message, f"Scheduled for {at.day} {at:%B %Y}, 09:30 +04: readers see it from then on.")
 
     def test_publishing_now_says_published(self):
