@@ -5,10 +5,11 @@ version, which every publication, correction or re-import moves: after one,
 every page is rendered again. Most of what a page shows did not change, so
 the costly parts are kept on their own, keyed by what they show instead:
 
-- a briefing page's article (body with its footnotes, byline, tags,
-  corrections, retraction notice, the formatted citation) and its metadata
-  for the ``<head>`` (Open Graph, ``citation_*`` tags, JSON-LD):
-  ``briefing_parts``;
+- a briefing's whole page: its article (body with its footnotes, byline,
+  tags, corrections, retraction notice, the formatted citation), its
+  metadata for the ``<head>`` (Open Graph, ``citation_*`` tags, JSON-LD) and
+  the site's chrome around them: ``briefing_page``, read with the
+  briefing's stamps alone (``queries.briefing_page_stamps``);
 - a list entry (the briefing's summary on the home page, tag and author
   pages): ``briefing_entries``;
 - a feed entry, as XML (``public.feeds``): ``kept_many`` with ``feed_entry_key``;
@@ -44,6 +45,8 @@ from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
+
+from briefings.models import Briefing
 
 from . import caching, citations, metadata, queries
 from .templatetags.public_site import site_url
@@ -129,24 +132,39 @@ def _cache_call(method, *args):
 
 
 def briefing_stamps(briefing):
-    """What keys a briefing's parts on its own row: a new revision, a workflow step, a new slug or time."""
+    """What keys a briefing's parts on its own row: a new revision, a workflow step, a new slug or time.
+
+    ``briefing`` is a model row or a row of ``queries.briefing_page_stamps``: both name these columns.
+    """
     return (
         briefing.pk, briefing.published_revision_id, briefing.version, briefing.status, briefing.slug,
         briefing.published_at, briefing.public_updated_at,
     )
 
 
-def briefing_parts(request, briefing):
-    """``{"head": html, "article": html}`` of a briefing page (a row of ``queries.briefing_page_headers``)."""
+def briefing_page(request, stamps, render):
+    """A briefing's whole page as HTML, kept; ``stamps`` is its row of ``queries.briefing_page_stamps``.
+
+    The page around the article shows only the published revision's title and dek, the address and the
+    site's chrome, so it is kept as one piece under the key its parts would have: a page-cache miss after a
+    publication elsewhere reads one row of stamps and one kept text. ``render()`` makes the page when it is
+    not kept (it reads the briefing in full).
+    """
     state = state_of(request)
     site_root = request.build_absolute_uri("/").rstrip("/")
+    retracted = stamps.status == Briefing.Status.RETRACTED
     # A retraction's byline names whoever still has an author page: that moves with other briefings.
-    elsewhere = state.version if briefing.is_retracted else None
+    elsewhere = state.version if retracted else None
     # A correction's creation moves its briefing's row stamps; only an edit of one already there needs the count.
-    topics = caching.TOPICS if briefing.has_corrections else (caching.SOURCES, caching.TAGS, caching.BYLINES)
-    key = make_key("briefing", state, topics, briefing_stamps(briefing), site_root, elsewhere)
-    parts = kept(key, lambda: _render_briefing(request, briefing, site_root))
-    return {name: mark_safe(html) for name, html in parts.items()}
+    topics = caching.TOPICS if stamps.has_corrections else (caching.SOURCES, caching.TAGS, caching.BYLINES)
+    key = make_key("briefing-page", state, topics, briefing_stamps(stamps), site_root, elsewhere)
+    return mark_safe(kept(key, render))
+
+
+def briefing_parts(request, briefing):
+    """``{"head": html, "article": html}`` of a briefing page (a row of ``queries.briefing_page_headers``)."""
+    site_root = request.build_absolute_uri("/").rstrip("/")
+    return {name: mark_safe(html) for name, html in _render_briefing(request, briefing, site_root).items()}
 
 
 def _render_briefing(request, briefing, site_root):

@@ -85,7 +85,7 @@ def briefings(*, with_body=False, now=None, prefetch=True):
 def briefing_page_headers(now=None):
     """Briefings that have a public page, with their revision and whether corrections exist.
 
-    The page's parts (``public.fragments.briefing_parts``) read, when they are
+    A page that is not kept (``public.fragments.briefing_page``) reads, to be rendered,
     not kept, the byline and tags (``byline_and_tags``), the citations with
     ``page_citations`` and the corrections with ``page_corrections`` (only
     when ``has_corrections``).
@@ -95,6 +95,23 @@ def briefing_page_headers(now=None):
         .select_related("published_revision")
         .defer(*NEVER_SHOWN)
         .annotate(has_corrections=Exists(Correction.objects.filter(briefing=OuterRef("pk"))))
+    )
+
+
+# What keys a briefing page's kept HTML (``public.fragments.briefing_stamps``), and what picks its topics.
+PAGE_STAMP_COLUMNS = ("pk", "published_revision_id", "version", "status", "slug", "published_at", "public_updated_at")
+
+
+def briefing_page_stamps(now=None):
+    """Briefings that have a public page, as the plain values that key the page's kept HTML: no model objects.
+
+    A page-cache miss of a kept page reads this one row; the page itself is rendered from
+    ``briefing_page_headers`` only when it is not kept.
+    """
+    return (
+        Briefing.objects.public_pages(now)
+        .annotate(has_corrections=Exists(Correction.objects.filter(briefing=OuterRef("pk"))))
+        .values_list(*PAGE_STAMP_COLUMNS, "has_corrections", named=True)
     )
 
 

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, ListView, TemplateView, View
 from django_filters.views import FilterView
 
 from briefings import preview as preview_links
@@ -63,26 +63,33 @@ class BriefingListView(FilterQueryMixin, FilterView):
         return context
 
 
-class BriefingDetailView(DetailView):
-    """A briefing as published: its published revision, footnotes, quotes, corrections, retraction notice."""
+class BriefingDetailView(View):
+    """A briefing as published: its published revision, footnotes, quotes, corrections, retraction notice.
+
+    The whole page is kept (``fragments.briefing_page``): a page-cache miss reads the briefing's stamps and,
+    unless its page is kept, the briefing in full to render it.
+    """
 
     template_name = "public/briefing_detail.html"
-    context_object_name = "briefing"
 
-    def get_queryset(self):
-        return queries.briefing_page_headers()
+    def get(self, request, slug):
+        stamps = next(iter(queries.briefing_page_stamps().filter(slug=slug).order_by()), None)  # slugs are unique
+        if stamps is None:
+            raise Http404("No published briefing at this address.")
+        return HttpResponse(fragments.briefing_page(request, stamps, lambda: self.render_page(stamps.pk)))
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        briefing = self.object
-        context.update(
-            briefing_url=site_url("public:detail", briefing.slug),
-            revision=briefing.published_revision,
-            is_retracted=briefing.is_retracted,
-            # The article and the head's metadata, kept per published revision (``public.fragments``).
-            parts=fragments.briefing_parts(self.request, briefing),
-        )
-        return context
+    def render_page(self, pk):
+        # Read after the stamps: a change committed in between gives a newer page under the older key, which
+        # only requests that read the older stamps (at the same moment) could be given.
+        briefing = get_object_or_404(queries.briefing_page_headers(), pk=pk)
+        context = {
+            "briefing": briefing,
+            "briefing_url": site_url("public:detail", briefing.slug),
+            "revision": briefing.published_revision,
+            "is_retracted": briefing.is_retracted,
+            "parts": fragments.briefing_parts(self.request, briefing),
+        }
+        return render_to_string(self.template_name, context, self.request)
 
 
 class SourceListView(ListView):

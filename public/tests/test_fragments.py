@@ -75,6 +75,15 @@ class KeptAcrossPublicationsTests(FragmentTestCase):
         self.assertEqual(names, [])
         self.assertEqual(first.content, second.content)
 
+    def test_a_kept_page_names_the_host_it_was_asked_on(self):
+        """The whole briefing page is kept, and its canonical and Open Graph addresses name the reader's host."""
+        self.client.get(self.detail, HTTP_HOST="localhost")
+        self.publish_another()
+        with override_settings(ALLOWED_HOSTS=["localhost", "briefings.example.org"]):
+            elsewhere = self.client.get(self.detail, HTTP_HOST="briefings.example.org")
+        self.assertContains(elsewhere, f'href="http://briefings.example.org{self.detail}"')
+        self.assertNotContains(elsewhere, "http://localhost")
+
     def test_list_entries_are_rendered_once(self):
         self.client.get("/")
         self.publish_another("Fresh briefing")

@@ -192,12 +192,13 @@ class QueryBudgetTests(TestCase):
 
     def test_briefing_detail(self):
         """A briefing with thirty citations opens as fast as one with three."""
-        # Public state; the briefing with its published revision and whether it has corrections; authors; tags;
-        # the revision's citations with passage and source (one join). A briefing with corrections reads them
-        # too (one more query, whatever their number: test_views_briefing). The byline's profiles come with the
-        # authors (one join); a retracted briefing's page asks which of its authors still have a page (one more).
-        self.assertBudget("briefing detail", 5)
-        # Its parts kept: the public state and the briefing's row.
+        # Public state; the briefing's stamps that key its kept page (values, no model objects); the briefing
+        # with its published revision and whether it has corrections; authors; tags; the revision's citations
+        # with passage and source (one join). A briefing with corrections reads them too (one more query,
+        # whatever their number: test_views_briefing). The byline's profiles come with the authors (one join);
+        # a retracted briefing's page asks which of its authors still have a page (one more).
+        self.assertBudget("briefing detail", 6)
+        # Its page kept: the public state and the briefing's stamps.
         self.assertAssembled("briefing detail", 2)
 
     def test_changes(self):

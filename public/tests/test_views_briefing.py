@@ -121,9 +121,10 @@ class BriefingPageTests(PublicSiteTestCase):
         self.assertContains(response, 'action="/search/"', status_code=404)
 
     def test_query_count_does_not_grow_with_citations_tags_or_corrections(self):
-        # 1 public state, 1 briefing with its published revision (and whether it has corrections), 1 authors,
-        # 1 tags, 1 revision citations with passages and sources; 1 more for corrections when there are any.
-        with self.assertNumQueries(5):
+        # 1 public state, 1 the briefing's stamps keying its kept page, 1 briefing with its published revision
+        # (and whether it has corrections), 1 authors, 1 tags, 1 revision citations with passages and sources;
+        # 1 more for corrections when there are any.
+        with self.assertNumQueries(6):
             self.client.get(self.briefing.get_absolute_url())
         source = make_source()
         many = self.newsroom.published(
@@ -134,7 +135,7 @@ class BriefingPageTests(PublicSiteTestCase):
         )
         self.newsroom.corrected(many)
         self.newsroom.corrected(many, note="A second correction.")
-        with self.assertNumQueries(6):
+        with self.assertNumQueries(7):
             response = self.client.get(many.get_absolute_url())
         self.assertContains(response, "A second correction.")
 
