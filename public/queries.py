@@ -85,8 +85,8 @@ def briefings(*, with_body=False, now=None, prefetch=True):
 def briefing_page_headers(now=None):
     """Briefings that have a public page, with their revision and whether corrections exist.
 
-    A page that is not kept (``public.fragments.briefing_page``) reads, to be rendered,
-    not kept, the byline and tags (``byline_and_tags``), the citations with
+    A page that is not kept (``public.fragments.briefing_page``) reads, to be
+    rendered, the byline and tags (``byline_and_tags``), the citations with
     ``page_citations`` and the corrections with ``page_corrections`` (only
     when ``has_corrections``).
     """
