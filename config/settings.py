@@ -226,6 +226,9 @@ PUBLIC_PAGE_CACHE_BENCHMARK_MISSES = os.environ.get("PUBLIC_PAGE_CACHE_BENCHMARK
 # How long parts of pages (a briefing's article, list and feed entries, a source's passages) are kept; they are
 # keyed by what they show, so this only bounds memory use. 0 renders every part on every page-cache miss.
 PUBLIC_FRAGMENT_CACHE_SECONDS = int(os.environ.get("PUBLIC_FRAGMENT_CACHE_SECONDS", "3600"))
+# What cached pages, kept parts and ETags were rendered by: empty means a digest of the code, templates and
+# static files' names, read once per process; a deployment may set its commit instead.
+PUBLIC_RELEASE = os.environ.get("PUBLIC_RELEASE", "")
 # Pages larger than this (bytes of HTML, JSON or XML) are served but never cached, in memory or in Redis.
 PUBLIC_PAGE_MAX_CACHED_BYTES = int(os.environ.get("PUBLIC_PAGE_MAX_CACHED_BYTES", str(1024 * 1024)))
 # How long a process may answer from the public state it last read; changes made elsewhere show after it.

@@ -47,15 +47,19 @@ import datetime
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from functools import cache as once_per_process
 from functools import wraps
+from pathlib import Path
 
 from asgiref.local import Local
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -77,6 +81,41 @@ _local = Local()
 # The last public state any thread of this process read: while the database is down, pages still in the
 # cache are served under it rather than answered with an error.
 _last_known_state = None
+
+
+# What a page's HTML is made from, besides the data: a deployment that changes any of it renders pages anew.
+RELEASE_SOURCES = ("templates", "public", "briefings", "sources", "config")
+RELEASE_SUFFIXES = frozenset({".py", ".html", ".txt", ".xml"})
+
+
+@once_per_process
+def release():
+    """A short digest of the code, templates and static files' names this process renders pages with.
+
+    Kept pages, kept parts and ETags carry it, so a deployment never serves HTML rendered by the previous
+    one from a shared cache (Redis outlives a restart), nor answers a 304 to a browser holding such HTML.
+    ``PUBLIC_RELEASE`` (a build's commit, say) replaces the digest, which is read once per process.
+    """
+    configured = getattr(settings, "PUBLIC_RELEASE", "")
+    if configured:
+        return configured
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    for folder in RELEASE_SOURCES:
+        for path in sorted((base / folder).rglob("*")):
+            if path.suffix in RELEASE_SUFFIXES and "tests" not in path.parts and path.is_file():
+                digest.update(path.relative_to(base).as_posix().encode())
+                digest.update(path.read_bytes())
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.is_file():  # hashed static file names, when static files are collected (production)
+        digest.update(manifest.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@receiver(setting_changed)
+def _forget_release(setting, **kwargs):
+    if setting in ("PUBLIC_RELEASE", "STATIC_ROOT"):
+        release.cache_clear()
 
 
 def page_cache_seconds():
@@ -344,7 +383,7 @@ def _address(request):
 
 
 def _etag(request, *args, **kwargs):
-    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{release()}|{request.get_full_path()}".encode()).hexdigest()[:12]
     return f'"{request.public_state.version}-{digest}"'
 
 
@@ -365,7 +404,7 @@ def _from_page_cache(view):
         if page_cache_seconds() <= 0:
             return view(request, *args, **kwargs)
         address = hashlib.sha256(_address(request).encode()).hexdigest()
-        key = f"{PAGE_KEY_PREFIX}:{request.public_state.version}:{address}"
+        key = f"{PAGE_KEY_PREFIX}:{release()}:{request.public_state.version}:{address}"
         cached = _cache_call(cache.get, key)
         if cached is not None:
             content, headers = cached

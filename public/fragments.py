@@ -72,7 +72,7 @@ def state_of(request):
 def make_key(kind, state, topics, *parts):
     """A cache key for one part: its kind, the counts of ``topics`` and the row stamps in ``parts``."""
     stamps = [state.topics.get(topic) for topic in topics]
-    summary = repr((get_script_prefix(), stamps, parts))
+    summary = repr((caching.release(), get_script_prefix(), stamps, parts))
     return f"{FRAGMENT_KEY_PREFIX}:{kind}:{hashlib.sha256(summary.encode()).hexdigest()}"
 
 

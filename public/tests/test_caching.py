@@ -114,6 +114,31 @@ class ConditionalGetTests(PublicSiteTestCase):
         self.assertNotIn(b"http://localhost/", response.content)
 
 
+class ReleaseTests(PublicSiteTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.newsroom = Newsroom()
+        cls.source = make_source(title="Transit talks")
+        cls.briefing = cls.newsroom.published([(passage(cls.source, 1), QUOTE)], title="Transit deal")
+
+    @override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=600, PUBLIC_RELEASE="this-release")
+    def test_a_new_release_renders_pages_anew(self):
+        """After a deployment, neither a cached page, a kept part nor a browser's copy is what readers get."""
+        url = self.briefing.get_absolute_url()
+        first = self.client.get(url)
+        self.assertEqual(self.client.get(url, headers={"if-none-match": first["ETag"]}).status_code, 304)
+        # Stands for whatever the new release renders differently; an update() moves no public state.
+        Source.objects.filter(pk=self.source.pk).update(title="Rendered by the next release")
+        with override_settings(PUBLIC_RELEASE="next-release"):
+            second = self.client.get(url, headers={"if-none-match": first["ETag"]})
+        self.assertEqual(second.status_code, 200)
+        self.assertContains(second, "Rendered by the next release")
+        self.assertNotEqual(second["ETag"], first["ETag"])
+
+    def test_the_release_is_a_digest_of_what_renders_pages(self):
+        self.assertRegex(caching.release(), r"^[0-9a-f]{12}$")
+
+
 class InvalidationTests(PublicSiteTestCase):
     """Whatever readers may see changes, the next request shows it."""
 
