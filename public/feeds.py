@@ -203,8 +203,7 @@ class BriefingFeed(Feed):
             keys = [fragments.feed_entry_key(request, row, kind, site_root) for row in stamps]
             kept = fragments.kept_parts(keys)
             self.entry_key_of = {row.pk: key for row, key in zip(stamps, keys, strict=True)}
-            self.entries_to_write = rows_to_write([row.pk for row, key in zip(stamps, keys, strict=True)
-                                                   if key not in kept])
+            self.entries_to_write = rows_to_write([pk for pk, key in self.entry_key_of.items() if key not in kept])
             feed = super().get_feed(obj, request)
             feed.entry_keys, feed.kept_entries = keys, kept
         feed.document_key, feed.kept_document = document_key, kept_document

@@ -19,7 +19,7 @@ from django.utils.http import http_date
 from briefings import workflow
 from briefings.models import AuthorProfile, Briefing, PublicChange, Tag
 from briefings.tests.factories import Newsroom, make_source, passage
-from public import caching, fragments
+from public import caching, feeds, fragments
 from sources.importer import import_sources
 from sources.models import Source
 from sources.tests.factories import TemporaryFolder
@@ -337,6 +337,12 @@ class KeptFeedTests(FragmentTestCase):
             workflow.record_edit(briefing, self.newsroom.analyst)
 
         self.assertFeedsShow(edit, expected=["Transit deal"], absent=["Unreviewed draft title"])
+
+    def test_an_entry_gone_before_its_row_is_read_leaves_the_document_unkept(self):
+        """Retracted between reading the stamps and the rows: the entry is left out, and nothing keeps that feed."""
+        with mock.patch.object(feeds, "rows_to_write", return_value=[]):
+            self.assertNotContains(self.client.get("/feed/"), "Transit deal")
+        self.assertContains(self.client.get("/feed/"), "Transit deal")
 
     def test_keeping_off_writes_the_same_documents(self):
         for url in self.FEEDS:
