@@ -49,19 +49,30 @@ class BufferedWrite:
 
 
 class KeptEntries:
-    """A feed assembled from entries written as XML once and kept (``public.fragments``).
+    """A feed assembled from entries written as XML once and kept (``public.fragments``), or kept whole.
 
-    A feed's entries change only with their briefing's published revision and
-    what its key counts. ``BriefingFeed.get_feed`` gives the generator every
-    entry's key in order (``entry_keys``), the kept XML (``kept_entries``) and
-    the kept entries' dates (``kept_dates``); its ``items`` are only the
-    entries to write, which are then kept.
+    ``BriefingFeed.get_feed`` gives the generator the dates of every entry (``entry_dates``), the key of the
+    whole document (``document_key``) and, when it is kept, the document itself (``kept_document``): then
+    nothing else is written. Otherwise it gives every entry's key in order (``entry_keys``) and the kept XML
+    (``kept_entries``); its ``items`` are only the entries to write, which are then kept, as is the document.
     """
 
     entry_element = "item"
     entry_keys = None
     kept_entries = {}
-    kept_dates = ()
+    entry_dates = ()
+    document_key = None
+    kept_document = None
+
+    def write(self, outfile, encoding):
+        if self.kept_document is None:
+            buffer = io.StringIO()
+            super().write(buffer, encoding)
+            # Kept encoded: a cache reads bytes back as one copy, where text is decoded character by character.
+            self.kept_document = buffer.getvalue().encode(encoding)
+            if self.document_key is not None:
+                fragments.keep({self.document_key: self.kept_document})
+        outfile.write(self.kept_document)
 
     def write_items(self, handler):
         if self.entry_keys is None:
@@ -69,15 +80,16 @@ class KeptEntries:
         written = {item["fragment_key"]: self.entry_xml(item) for item in self.items}
         fragments.keep(written)
         for key in self.entry_keys:
+            if key not in self.kept_entries and key not in written:
+                # Gone between reading the stamps and the rows: left out, and the document is not kept.
+                self.document_key = None
+                continue
             # Already XML: written as it is.
             handler.ignorableWhitespace(self.kept_entries[key] if key in self.kept_entries else written[key])
 
     def latest_post_date(self):
         """The latest date of every entry, kept or written (the feed's own date and its Last-Modified)."""
-        if not self.kept_dates:
-            return super().latest_post_date()
-        latest = max(self.kept_dates)
-        return max(super().latest_post_date(), latest) if self.items else latest
+        return max(self.entry_dates) if self.entry_dates else super().latest_post_date()
 
     def write_entry(self, handler, item):
         handler.startElement(self.entry_element, self.item_attributes(item))
@@ -97,8 +109,20 @@ def content_html(item):
 
 
 def entry_rows():
-    """Published briefings with their bodies; bylines and tags are read in ``get_feed`` for entries not kept."""
-    return queries.briefings(with_body=True, prefetch=False)
+    """Published briefings, newest first: a feed reads their stamps alone (``queries.BRIEFING_STAMPS``).
+
+    Full rows, with bodies, bylines and tags, are read in ``get_feed`` for the entries not kept (``rows_to_write``).
+    """
+    return queries.briefings(prefetch=False)
+
+
+def rows_to_write(pks):
+    """The published briefings ``pks`` with their bodies, bylines and tags, newest first: entries to write."""
+    if not pks:
+        return []
+    rows = list(queries.briefings(with_body=True, prefetch=False).filter(pk__in=pks))
+    prefetch_related_objects(rows, *queries.byline_and_tags())
+    return rows
 
 
 def for_request(feed, request):
@@ -152,54 +176,60 @@ class BriefingFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         return Feed.__call__(for_request(self, request), request, *args, **kwargs)
 
-    entries_to_write = None
+    # What ``items`` gives the generator: none while the document's key is worked out, then the entries to write.
+    entries_to_write = ()
 
-    def _get_dynamic_attr(self, attname, obj, default=None):
-        if attname == "items" and self.entries_to_write is not None:
-            return self.entries_to_write
-        return super()._get_dynamic_attr(attname, obj, default)
+    def items(self, obj):
+        return self.entries_to_write
+
+    def entries(self, filterset):
+        """The feed's briefings, unsliced (``entry_rows`` narrowed): ``get_feed`` reads the first of them."""
+        return filterset.qs if filterset is not None else entry_rows()
 
     def get_feed(self, obj, request):
-        """Entries kept as XML cost their key only: the others alone are read in full (byline, tags) and written."""
-        briefings = list(self._get_dynamic_attr("items", obj))
+        """A kept document costs the entries' stamps; otherwise entries not kept alone are read in full and written.
+
+        This copy of the feed serves one request (``for_request``), so it may remember what to write.
+        """
+        stamps = list(self.entries(obj).values_list(*queries.BRIEFING_STAMPS, named=True)[:ITEMS_PER_FEED])
         site_root = request.build_absolute_uri("/").rstrip("/")
-        keys = [fragments.feed_entry_key(request, row, self.feed_type.__name__, site_root) for row in briefings]
-        kept = fragments.kept_parts(keys)
-        missing = [row for row, key in zip(briefings, keys, strict=True) if key not in kept]
-        prefetch_related_objects(missing, *queries.byline_and_tags())
-        # This copy of the feed serves one request (``for_request``): its entries to write are the missing ones.
-        self.entries_to_write = missing
+        kind = self.feed_type.__name__
+        # The feed's own elements first, without entries: they are part of the document's key.
         feed = super().get_feed(obj, request)
-        feed.entry_keys, feed.kept_entries = keys, kept
-        feed.kept_dates = [
-            date for row, key in zip(briefings, keys, strict=True) if key in kept
-            for date in (row.published_at, row.last_public_change) if date
-        ]
+        # An empty feed's date is the time of the request: it is not kept.
+        document_key = fragments.feed_key(request, stamps, kind, site_root, feed.feed) if stamps else None
+        kept_document = fragments.kept_parts([document_key] if document_key else []).get(document_key)
+        if kept_document is None:
+            keys = [fragments.feed_entry_key(request, row, kind, site_root) for row in stamps]
+            kept = fragments.kept_parts(keys)
+            self.entry_key_of = {row.pk: key for row, key in zip(stamps, keys, strict=True)}
+            self.entries_to_write = rows_to_write([pk for pk, key in self.entry_key_of.items() if key not in kept])
+            feed = super().get_feed(obj, request)
+            feed.entry_keys, feed.kept_entries = keys, kept
+        feed.document_key, feed.kept_document = document_key, kept_document
+        feed.entry_dates = [date for row in stamps for date in (row.published_at, row.public_updated_at) if date]
         return feed
 
     def get_object(self, request, *args, **kwargs):
-        filterset = BriefingFilter(
-            request.GET or None, queryset=entry_rows(), request=request
-        )
-        if filterset.is_bound and not filterset.is_valid():
+        if not request.GET:
+            return None  # The whole list: no filter set to build, which costs more than the rest of a kept feed.
+        filterset = BriefingFilter(request.GET, queryset=entry_rows(), request=request)
+        if not filterset.is_valid():
             raise Http404("These filters do not describe a list of briefings.")
         return filterset
 
     def title(self, filterset):
-        description = filterset.describe()
+        description = filterset.describe() if filterset is not None else []
         return f"{settings.SITE_NAME}: briefings {', '.join(description)}" if description else settings.SITE_NAME
 
     def link(self, filterset):
-        query = filterset.data.urlencode() if filterset.is_bound else ""
+        query = filterset.data.urlencode() if filterset is not None else ""
         return reverse("public:list") + (f"?{query}" if query else "")
 
     def description(self, filterset):
         return "Sourced briefings: every claim is linked to the exact words of the article it rests on."
 
     subtitle = description
-
-    def items(self, filterset):
-        return filterset.qs[:ITEMS_PER_FEED]
 
     # Each entry ------------------------------------------------------------
 
@@ -237,7 +267,8 @@ class BriefingFeed(Feed):
         page_url = site_root + briefing.get_absolute_url()
         return {
             "body": (briefing.published_revision.body_html, site_root, page_url),
-            "fragment_key": fragments.feed_entry_key(self.request, briefing, self.feed_type.__name__, site_root),
+            # Under the stamps read first: a row changed since is written again once its new stamps are read.
+            "fragment_key": self.entry_key_of[briefing.pk],
         }
 
 
@@ -257,8 +288,8 @@ class TagFeed(BriefingFeed):
     def link(self, tag):
         return reverse("public:tag_detail", kwargs={"slug": tag.slug})
 
-    def items(self, tag):
-        return entry_rows().filter(queries.tagged_with([tag]))[:ITEMS_PER_FEED]
+    def entries(self, tag):
+        return entry_rows().filter(queries.tagged_with([tag]))
 
 
 class TagAtomFeed(TagFeed):
@@ -279,8 +310,8 @@ class SourceFeed(BriefingFeed):
     def link(self, source):
         return source.get_absolute_url()
 
-    def items(self, source):
-        return BriefingFilter().filter_source(entry_rows(), "source", source)[:ITEMS_PER_FEED]
+    def entries(self, source):
+        return BriefingFilter().filter_source(entry_rows(), "source", source)
 
 
 class SourceAtomFeed(SourceFeed):
@@ -348,8 +379,8 @@ class AuthorFeed(BriefingFeed):
     def link(self, profile):
         return profile.get_absolute_url()
 
-    def items(self, profile):
-        return entry_rows().filter(queries.by_author(profile.user_id))[:ITEMS_PER_FEED]
+    def entries(self, profile):
+        return entry_rows().filter(queries.by_author(profile.user_id))
 
 
 class AuthorAtomFeed(AuthorFeed):

@@ -12,7 +12,8 @@ the costly parts are kept on their own, keyed by what they show instead:
   briefing's stamps alone (``queries.briefing_page_stamps``);
 - a list entry (the briefing's summary on the home page, tag and author
   pages): ``briefing_entries``;
-- a feed entry, as XML (``public.feeds``): ``kept_many`` with ``feed_entry_key``;
+- a feed entry, as XML (``public.feeds``): ``feed_entry_key``; and the whole feed document,
+  under the stamps of every entry it lists and its own title and links: ``feed_key``;
 - a source page's passages with "cited by" under each, and its pagination:
   ``passage_list``.
 
@@ -38,6 +39,7 @@ still assembles pages from kept parts.
 """
 import hashlib
 import logging
+import operator
 
 from django.conf import settings
 from django.core.cache import cache
@@ -131,15 +133,9 @@ def _cache_call(method, *args):
 # Briefing pages ---------------------------------------------------------------
 
 
-def briefing_stamps(briefing):
-    """What keys a briefing's parts on its own row: a new revision, a workflow step, a new slug or time.
-
-    ``briefing`` is a model row or a row of ``queries.briefing_page_stamps``: both name these columns.
-    """
-    return (
-        briefing.pk, briefing.published_revision_id, briefing.version, briefing.status, briefing.slug,
-        briefing.published_at, briefing.public_updated_at,
-    )
+# What keys a briefing's parts on its own row (a new revision, a workflow step, a new slug or time): a model
+# row or a row of its stamps alone (``queries.BRIEFING_STAMPS``), which key a page without reading the rows it shows.
+briefing_stamps = operator.attrgetter(*queries.BRIEFING_STAMPS)
 
 
 def briefing_page(request, stamps, render):
@@ -283,11 +279,25 @@ def popular_tags(request, limit):
 # Feed entries -----------------------------------------------------------------
 
 
+# A feed entry's body has footnotes naming sources; its authors and categories are bylines and tags.
+FEED_TOPICS = (caching.SOURCES, caching.TAGS, caching.BYLINES)
+
+
 def feed_entry_key(request, briefing, feed_kind, site_root):
-    """A feed entry's XML: its body's footnotes name sources, its authors and categories bylines and tags."""
+    """A feed entry's XML (``briefing`` is a row or its ``queries.BRIEFING_STAMPS``)."""
+    return make_key(f"feed-{feed_kind}", state_of(request), FEED_TOPICS, briefing_stamps(briefing), site_root)
+
+
+def feed_key(request, briefings, feed_kind, site_root, attributes):
+    """A whole feed document: what the key of each of its entries holds, in order, and the feed's own elements.
+
+    ``attributes`` are the feed's title, links, description and the like (the generator's ``feed``, read on every
+    request: a tag or author renamed in a feed's title shows at once). Its date is its entries' latest, and their
+    dates are among their stamps.
+    """
     return make_key(
-        f"feed-{feed_kind}", state_of(request), (caching.SOURCES, caching.TAGS, caching.BYLINES),
-        briefing_stamps(briefing), site_root,
+        f"feed-document-{feed_kind}", state_of(request), FEED_TOPICS,
+        [briefing_stamps(briefing) for briefing in briefings], site_root, sorted(attributes.items()),
     )
 
 

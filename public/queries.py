@@ -98,8 +98,9 @@ def briefing_page_headers(now=None):
     )
 
 
-# What keys a briefing page's kept HTML (``public.fragments.briefing_stamps``), and what picks its topics.
-PAGE_STAMP_COLUMNS = ("pk", "published_revision_id", "version", "status", "slug", "published_at", "public_updated_at")
+# What keys a briefing's kept page, list entry or feed entry (``public.fragments.briefing_stamps``): read alone
+# (``values_list(*BRIEFING_STAMPS, named=True)``), no model objects.
+BRIEFING_STAMPS = ("pk", "published_revision_id", "version", "status", "slug", "published_at", "public_updated_at")
 
 
 def briefing_page_stamps(now=None):
@@ -111,7 +112,7 @@ def briefing_page_stamps(now=None):
     return (
         Briefing.objects.public_pages(now)
         .annotate(has_corrections=Exists(Correction.objects.filter(briefing=OuterRef("pk"))))
-        .values_list(*PAGE_STAMP_COLUMNS, "has_corrections", named=True)
+        .values_list(*BRIEFING_STAMPS, "has_corrections", named=True)
     )
 
 

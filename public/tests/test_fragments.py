@@ -13,11 +13,13 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.feedgenerator import rfc3339_date
+from django.utils.http import http_date
 
 from briefings import workflow
 from briefings.models import AuthorProfile, Briefing, PublicChange, Tag
 from briefings.tests.factories import Newsroom, make_source, passage
-from public import caching, fragments
+from public import caching, feeds, fragments
 from sources.importer import import_sources
 from sources.models import Source
 from sources.tests.factories import TemporaryFolder
@@ -255,6 +257,111 @@ class FreshnessTests(FragmentTestCase):
             PublicChange.objects.update(generation=F("generation") + 1, tags_generation=F("tags_generation") + 1)
             traveller.move_to(start + datetime.timedelta(seconds=1.5))
             self.assertContains(self.client.get(self.detail), "Energy policy")
+
+
+class KeptFeedTests(FragmentTestCase):
+    """A feed document is kept whole under its entries' stamps and its own title and links: every change shows."""
+
+    FEEDS = ("/feed/", "/feed/atom/", "/feed/?tag=energy", "/tags/energy/feed/", "/tags/energy/feed/atom/")
+
+    def assertFeedsShow(self, change, *, expected=(), absent=(), feeds=FEEDS):
+        for url in feeds:
+            self.client.get(url)  # document and entries kept
+        with self.committed():
+            change()
+        for url in feeds:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                for text in expected:
+                    self.assertContains(response, text)
+                for text in absent:
+                    self.assertNotContains(response, text)
+
+    def test_a_kept_document_costs_the_stamps_of_its_entries(self):
+        first = self.client.get("/tags/energy/feed/")
+        self.publish_another()  # not tagged: a new public version, the same feed
+        with self.assertNumQueries(3):  # the public state; the tag; the entries' stamps
+            second = self.client.get("/tags/energy/feed/")
+        self.assertEqual(first.content, second.content)
+        self.assertEqual(first["Last-Modified"], second["Last-Modified"])
+
+    def test_a_new_publication(self):
+        def publish():
+            self.newsroom.published(
+                [(passage(self.source, 2), "The pipeline will carry gas")], title="Fresh briefing", tags=["Energy"]
+            )
+
+        self.assertFeedsShow(publish, expected=["Fresh briefing", "Transit deal"])
+
+    def test_a_retraction(self):
+        with self.committed():
+            self.newsroom.published(
+                [(passage(self.source, 2), "The pipeline will carry gas")], title="Still standing", tags=["Energy"]
+            )
+        self.assertFeedsShow(
+            lambda: workflow.retract(Briefing.objects.get(pk=self.briefing.pk), self.newsroom.editor, reason="Bad."),
+            expected=["Still standing"], absent=["Transit deal"],
+        )
+
+    def test_a_correction_moves_the_entry_and_the_feed_dates(self):
+        later = (timezone.now() + datetime.timedelta(days=1)).replace(microsecond=0)
+        for url in self.FEEDS:
+            self.client.get(url)
+        with time_machine.travel(later, tick=False):
+            with self.committed():
+                self.newsroom.corrected(Briefing.objects.get(pk=self.briefing.pk), note="Wrong day.")
+            for url in self.FEEDS:
+                with self.subTest(url=url):
+                    response = self.client.get(url)
+                    self.assertContains(response, rfc3339_date(later))
+                    self.assertEqual(response["Last-Modified"], http_date(later.timestamp()))
+
+    def test_tag_rename(self):
+        def rename():
+            tag = Tag.objects.get(name="Energy")
+            tag.name = "Energy policy"
+            tag.save()
+
+        # In each entry's categories, and in the titles of the filtered and the tag's feeds.
+        self.assertFeedsShow(rename, expected=["Energy policy"], absent=[">Energy<"])
+        for url in self.FEEDS[2:]:
+            self.assertContains(self.client.get(url), "briefings tagged Energy policy")
+
+    def test_byline_rename(self):
+        author_feed = AuthorProfile.objects.get(user=self.newsroom.analyst).get_absolute_url() + "feed/"
+
+        def rename():
+            profile = AuthorProfile.objects.get(user=self.newsroom.analyst)
+            profile.name = "Nana Beridze"
+            profile.save()
+
+        self.assertFeedsShow(rename, expected=["Nana Beridze"], feeds=(*self.FEEDS, author_feed))
+        self.assertContains(self.client.get(author_feed), "briefings by Nana Beridze")
+
+    def test_a_draft_edit_shows_nothing(self):
+        def edit():
+            briefing = Briefing.objects.get(pk=self.briefing.pk)
+            briefing.title = "Unreviewed draft title"
+            briefing.save()
+            workflow.record_edit(briefing, self.newsroom.analyst)
+
+        self.assertFeedsShow(edit, expected=["Transit deal"], absent=["Unreviewed draft title"])
+
+    def test_an_entry_gone_before_its_row_is_read_leaves_the_document_unkept(self):
+        """Retracted between reading the stamps and the rows: the entry is left out, and nothing keeps that feed."""
+        with mock.patch.object(feeds, "rows_to_write", return_value=[]):
+            self.assertNotContains(self.client.get("/feed/"), "Transit deal")
+        self.assertContains(self.client.get("/feed/"), "Transit deal")
+
+    def test_keeping_off_writes_the_same_documents(self):
+        for url in self.FEEDS:
+            with self.subTest(url=url):
+                self.client.get(url)
+                kept = self.client.get(url)
+                with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
+                    written = self.client.get(url)
+                self.assertEqual(kept.content, written.content)
+                self.assertEqual(kept["Last-Modified"], written["Last-Modified"])
 
 
 class NothingUnpublishedTests(FragmentTestCase):
