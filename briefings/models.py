@@ -247,6 +247,13 @@ class Briefing(models.Model):
                 condition=Q(published_revision__isnull=False),
                 name="briefing_public_state",
             ),
+            # Serves a tag's list (public.queries.tagged_with) from the index alone: from each revision carrying
+            # the tag to its briefing, whether it is public and when it was published.
+            models.Index(
+                fields=["published_revision", "published_at", "status"],
+                condition=Q(published_revision__isnull=False),
+                name="briefing_by_public_revision",
+            ),
         ]
 
     def __str__(self):
@@ -698,6 +705,8 @@ class RevisionTag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["revision", "tag"], name="revision_tag_unique")]
+        # A tag's revisions from the index alone: the tag's lists start from them (public.queries.tagged_with).
+        indexes = [models.Index(fields=["tag", "revision"], name="revision_tag_by_tag")]
 
     def __str__(self):
         return f"{self.revision} · {self.tag}"

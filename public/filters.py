@@ -41,6 +41,10 @@ def _authors(request):
     return queries.public_authors()
 
 
+def _none_of(model):
+    return lambda request: model.objects.none()
+
+
 class SourceChoiceField(django_filters.fields.ModelChoiceField):
     def label_from_instance(self, source):
         return source.display_title
@@ -133,9 +137,11 @@ class BriefingFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # A choice the reader did not make needs no queryset to validate (an empty value is never looked up), and
         # building one costs more than the page's other queries: only the chosen filters get theirs.
+        # A callable, like the filters' own querysets: built only if the form is (a page assembled from a kept form
+        # and no choice builds none).
         for name, model in (("tag", Tag), ("source", Source), ("author", AuthorProfile)):
             if not self.chose(name):
-                self.filters[name].queryset = model.objects.none()
+                self.filters[name].queryset = _none_of(model)
 
     def chose(self, name):
         """Whether the reader's data gives a value for the filter ``name``."""

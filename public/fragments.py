@@ -11,7 +11,8 @@ the costly parts are kept on their own, keyed by what they show instead:
   the site's chrome around them: ``briefing_page``, read with the
   briefing's stamps alone (``queries.briefing_page_stamps``);
 - a list entry (the briefing's summary on the home page, tag and author
-  pages): ``briefing_entries``;
+  pages): ``briefing_entries``, and a page of them with its pagination:
+  ``briefing_list``;
 - a feed entry, as XML (``public.feeds``): ``feed_entry_key``; and the whole feed document,
   under the stamps of every entry it lists and its own title and links: ``feed_key``;
 - a source page's passages with "cited by" under each, and its pagination:
@@ -203,31 +204,62 @@ def _render_briefing(request, briefing, site_root):
 # List entries -----------------------------------------------------------------
 
 
-def briefing_entries(request, briefings, *, heading=2):
-    """Each briefing's list entry as safe HTML, in order; authors and tags are read only for those not kept.
+def briefing_list(request, page, *, querystring="", heading=2):
+    """A page of briefings' entries and its pagination as safe HTML, or "" for an empty page.
 
-    ``briefings`` are rows of ``queries.briefings(prefetch=False)`` (or with prefetching: then nothing is read).
+    ``page`` is a page of ``queries.briefings(prefetch=False)``: only the stamps of its rows are read (one narrow
+    query), and the whole block is kept under them, the list's count, the page's number and the query string
+    its pagination links carry. Publishing, retracting or changing any briefing on the page changes its stamps;
+    one elsewhere changes the count or the page's rows. Not kept, it is assembled from kept entries
+    (``briefing_entries``).
     """
-    briefings = list(briefings)
+    stamps = list(page.object_list.values_list(*queries.BRIEFING_STAMPS))
+    if not stamps:
+        return ""
+    key = make_key(
+        "briefing-list", state_of(request), (caching.TAGS, caching.BYLINES), stamps, heading, page.number,
+        page.paginator.count, querystring,
+    )
+    found = kept_parts([key])
+    if key in found:
+        return mark_safe(found[key])
+    entries, as_stamped = briefing_entries(request, stamps, heading=heading)
+    html = render_to_string(
+        "public/includes/briefing_list.html", {"entries": entries, "page": page, "querystring": querystring}
+    )
+    if as_stamped:
+        keep({key: html})
+    return mark_safe(html)
+
+
+def briefing_entries(request, stamps, *, heading=2):
+    """``(entries, as_stamped)``: each briefing's list entry as safe HTML, in the order of ``stamps``.
+
+    ``stamps`` are the ``queries.BRIEFING_STAMPS`` of rows of ``queries.briefings``; the rows, their authors
+    and tags are read only for the entries not kept. A row changed since its stamps were read (a write in
+    between) is shown as it is now but not kept under stamps it no longer has, and one unpublished since is not
+    shown: ``as_stamped`` is False then.
+    """
     state = state_of(request)
-    keys = [
-        make_key("entry", state, (caching.TAGS, caching.BYLINES), briefing_stamps(briefing), heading)
-        for briefing in briefings
-    ]
-    by_key = dict(zip(keys, briefings, strict=True))
+    keys = [make_key("entry", state, (caching.TAGS, caching.BYLINES), stamp, heading) for stamp in stamps]
+    by_key = dict(zip(keys, stamps, strict=True))
+    changed = {}
 
     def render(missing):
-        rows = [by_key[key] for key in missing]
-        prefetch_related_objects(rows, *queries.byline_and_tags())
-        return {
-            key: render_to_string(
-                "public/includes/briefing_summary.html", {"briefing": row, "heading": heading}
-            )
-            for key, row in zip(missing, rows, strict=True)
-        }
+        rows = queries.briefings(prefetch=False).in_bulk([by_key[key][0] for key in missing])
+        prefetch_related_objects(list(rows.values()), *queries.byline_and_tags())
+        made = {}
+        for key in missing:
+            row = rows.get(by_key[key][0])
+            if row is None:
+                continue
+            html = render_to_string("public/includes/briefing_summary.html", {"briefing": row, "heading": heading})
+            (made if briefing_stamps(row) == by_key[key] else changed)[key] = html
+        return made
 
-    found = kept_many(keys, render)
-    return [mark_safe(found[key]) for key in keys]
+    found = {**kept_many(keys, render), **changed}
+    entries = [mark_safe(found[key]) for key in keys if key in found]
+    return entries, not changed and len(entries) == len(keys)
 
 
 # The list's filter form -------------------------------------------------------

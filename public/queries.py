@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -67,8 +67,14 @@ def with_byline_and_tags(queryset):
 
 
 def tagged_with(tags):
-    """A condition on briefings: their published revision carries any of ``tags`` (Tag rows or a queryset)."""
-    return Exists(RevisionTag.objects.filter(revision=OuterRef("published_revision"), tag__in=tags))
+    """A condition on briefings: their published revision carries any of ``tags`` (Tag rows or a queryset).
+
+    An IN over the tags' own rows, not a correlated EXISTS per briefing: SQLite plans the EXISTS as a walk over
+    every published briefing probing each for the tag (7 ms to count a tag's 25 briefings on the benchmark
+    corpus), and the IN as a lookup of the tag's rows and their briefings (under 1 ms). PostgreSQL plans both
+    as the same semi-join.
+    """
+    return Q(published_revision__in=RevisionTag.objects.filter(tag__in=tags).values("revision_id"))
 
 
 def briefings(*, with_body=False, now=None, prefetch=True):

@@ -52,7 +52,7 @@ class BriefingListView(FilterQueryMixin, FilterView):
         context = super().get_context_data(**kwargs)
         querystring = self.filter_querystring()
         context.update(
-            entries=fragments.briefing_entries(self.request, context["briefings"]),
+            briefing_list=fragments.briefing_list(self.request, context["page_obj"], querystring=querystring),
             querystring=querystring,
             filter_description=self.filterset.describe(),
             filter_errors=self.filterset.is_bound and not self.filterset.is_valid(),
@@ -305,7 +305,7 @@ class TagDetailView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(tag=self.tag, **kwargs)
-        context["entries"] = fragments.briefing_entries(self.request, context["briefings"])
+        context["briefing_list"] = fragments.briefing_list(self.request, context["page_obj"])
         return context
 
 
@@ -439,7 +439,7 @@ class AuthorDetailView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(profile=self.profile, **kwargs)
-        context["entries"] = fragments.briefing_entries(self.request, context["briefings"])
+        context["briefing_list"] = fragments.briefing_list(self.request, context["page_obj"])
         context["structured_data"] = metadata.author_page(self.request, self.profile)
         return context
 

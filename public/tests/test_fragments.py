@@ -91,9 +91,29 @@ class KeptAcrossPublicationsTests(FragmentTestCase):
         self.publish_another("Fresh briefing")
         with self.rendered() as names:
             response = self.client.get("/")
-        self.assertEqual(names, ["public/includes/briefing_summary.html"])  # the new briefing's entry only
+        # The new briefing's entry only, and the list around the entries (its rows changed).
+        self.assertEqual(names, ["public/includes/briefing_summary.html", "public/includes/briefing_list.html"])
         self.assertContains(response, "Fresh briefing")
         self.assertContains(response, "Transit deal")
+
+    def test_a_page_of_the_list_is_kept_whole(self):
+        for url in ("/", "/?tag=energy", "/tags/energy/"):
+            with self.subTest(url=url):
+                first = self.client.get(url)
+                with self.rendered() as names:
+                    second = self.client.get(url)
+                self.assertEqual(names, [])
+                self.assertEqual(first.content, second.content)
+
+    def test_a_kept_list_is_the_list_rendered(self):
+        self.publish_another()
+        for url in ("/", "/?tag=energy", "/tags/energy/", "/?q=transit"):
+            with self.subTest(url=url):
+                self.client.get(url)
+                kept = self.client.get(url)
+                with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
+                    rendered = self.client.get(url)
+                self.assertEqual(kept.content, rendered.content)
 
     def test_feed_entries_are_written_once(self):
         first = self.client.get("/feed/").content.decode()
@@ -212,6 +232,42 @@ class FreshnessTests(FragmentTestCase):
         with self.committed():
             other.published([(passage(self.source, 2), "The pipeline will carry gas")], title="Their first")
         self.assertContains(self.client.get("/"), f">{name}</option>")
+
+    def test_list_pages_follow_publications_and_retractions_elsewhere(self):
+        """A kept page of a list changes with its rows: a new briefing, a retraction, a new page of older ones."""
+        urls = ["/", "/tags/energy/", "/?tag=energy"]
+        with self.committed():
+            for number in range(20):
+                self.newsroom.published([(passage(self.source, 2), "The pipeline will carry gas")],
+                                        title=f"Older {number}", tags=["Energy"])
+        for url in urls:
+            self.assertNotContains(self.client.get(url), 'rel="prev"')
+        with self.committed():
+            newest = self.newsroom.published([(passage(self.source, 2), "The pipeline will carry gas")],
+                                             title="Newest analysis", tags=["Energy"])
+        for url in urls:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertContains(response, "Newest analysis")
+                self.assertContains(response, "Page 1 of 2")
+        with self.committed():
+            workflow.retract(Briefing.objects.get(pk=newest.pk), self.newsroom.editor, reason="Bad.")
+        for url in urls:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertNotContains(response, "Newest analysis")
+                self.assertContains(response, "Page 1 of 2")
+
+    def test_list_pagination_follows_a_retraction_on_another_page(self):
+        """Retracting a briefing on a later page leaves this page's rows as they were, but not its pagination."""
+        with self.committed():
+            for number in range(20):
+                self.newsroom.published([(passage(self.source, 2), "The pipeline will carry gas")],
+                                        title=f"Newer {number}")
+        self.assertContains(self.client.get("/"), "Page 1 of 2")
+        with self.committed():
+            workflow.retract(Briefing.objects.get(pk=self.briefing.pk), self.newsroom.editor, reason="Bad.")
+        self.assertNotContains(self.client.get("/"), "Page 1 of")
 
     def test_correction(self):
         self.assertShows(

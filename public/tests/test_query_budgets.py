@@ -211,18 +211,18 @@ class QueryBudgetTests(TestCase):
     def test_home_list(self):
         """The home page costs the same with a dozen briefings or years of them."""
         # Public state; the paginator's count; the filter form's choices (the most used tags of recent briefings,
-        # public authors; no source is read until one is chosen); one page of briefings with their published
-        # revisions; authors; tags.
-        self.assertBudget("home list", 7)
-        # Its entries and filter form kept: public state, count, author choices, page, and the popular tags
-        # (counted once per public version, which the publication moved).
+        # public authors; no source is read until one is chosen); the stamps of one page of briefings (which key
+        # the kept list and entries); the briefings not kept with their published revisions; authors; tags.
+        self.assertBudget("home list", 8)
+        # Its entries and filter form kept: public state, count, author choices, the page's stamps, and the
+        # popular tags (counted once per public version, which the publication moved).
         self.assertAssembled("home list", 5)
 
     def test_filtered_list(self):
         """Filtering by tag and date adds a fixed cost, not one per briefing."""
         # As the home list, plus validating the chosen tag against the tags in use; the filters are part of the
         # count and page queries.
-        self.assertBudget("filtered list", 8)
+        self.assertBudget("filtered list", 9)
         self.assertAssembled("filtered list", 6)
 
     def test_tag_list(self):
@@ -232,9 +232,10 @@ class QueryBudgetTests(TestCase):
 
     def test_tag_page(self):
         """A tag's page costs the same whatever the number of briefings carrying it."""
-        # Public state; the tag (among tags in use); the count; one page of briefings; authors; tags.
-        self.assertBudget("tag page", 6)
-        # Its entries kept: public state, tag, count, page.
+        # Public state; the tag (among tags in use); the count; the stamps of one page of briefings; the
+        # briefings not kept; authors; tags.
+        self.assertBudget("tag page", 7)
+        # Its entries kept: public state, tag, count, the page's stamps.
         self.assertAssembled("tag page", 4)
 
     def test_source_page_with_cited_by(self):
@@ -299,9 +300,9 @@ class QueryBudgetTests(TestCase):
 
     def test_author_page(self):
         """An author's page costs the same with one published briefing or dozens."""
-        # Public state; the profile (among those with a published briefing); the count; one page of briefings;
-        # authors; tags.
-        self.assertBudget("author page", 6)
+        # Public state; the profile (among those with a published briefing); the count; the stamps of one page
+        # of briefings; the briefings not kept; authors; tags.
+        self.assertBudget("author page", 7)
         self.assertAssembled("author page", 4)
 
     def test_author_feeds(self):

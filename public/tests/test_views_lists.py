@@ -120,10 +120,11 @@ class BriefingListTests(PublicSiteTestCase):
         self.assertNotContains(response, 'value="yesterday"')
 
     def test_query_count_does_not_grow_with_briefings_tags_or_citations(self):
-        # 1 public state, 1 count for the paginator, 1 page of briefings with their published revisions,
-        # 1 authors and 1 tags for the whole page, and the form's choices: the most used tags and the authors
-        # (sources are offered from their own pages, so none is read when none is chosen).
-        with self.assertNumQueries(7):
+        # 1 public state, 1 count for the paginator, 1 for the stamps of the page's briefings (they key the kept
+        # list and its entries), 1 page of briefings with their published revisions, 1 authors and 1 tags for
+        # the whole page, and the form's choices: the most used tags and the authors (sources are offered from
+        # their own pages, so none is read when none is chosen).
+        with self.assertNumQueries(8):
             self.client.get("/")
         for number in range(3):
             self.newsroom.published(
@@ -131,13 +132,13 @@ class BriefingListTests(PublicSiteTestCase):
                 tags=[f"Topic {number}", f"Other {number}"],
             )
         self.client.get("/")  # the new briefings changed the public state
-        with self.assertNumQueries(7):
+        with self.assertNumQueries(8):
             response = self.client.get("/?page=1&q=")
         self.assertEqual(len(response.context["briefings"]), 5)
 
     def test_filtered_query_count(self):
         # As above, plus 1 to validate the chosen tag; the filter itself is part of the count and list queries.
-        with self.assertNumQueries(8):
+        with self.assertNumQueries(9):
             self.client.get("/?tag=energy")
 
 
@@ -198,8 +199,8 @@ class TagPageTests(PublicSiteTestCase):
         with self.assertNumQueries(3):
             self.client.get("/tags/")
         # 1 public state, 1 tag (with its count, so a draft-only tag is 404), 1 count for the paginator,
-        # 1 page of briefings, 1 authors, 1 tags.
-        with self.assertNumQueries(6):
+        # 1 stamps of the page's briefings, 1 page of briefings, 1 authors, 1 tags.
+        with self.assertNumQueries(7):
             self.client.get("/tags/energy/")
 
 
