@@ -19,6 +19,8 @@ from django.urls import reverse
 from briefings.models import AuthorProfile, Briefing, Citation, Correction, RevisionCitation, RevisionTag, Tag
 from sources.models import Passage, Source
 
+from .templatetags.public_site import site_url
+
 # Columns no public page reads: readers see the published revision's rendered body, never its Markdown
 # or the working copy's.
 NEVER_SHOWN = (
@@ -255,7 +257,7 @@ def briefing_url_maker():
     in place of a resolved marker. Anything else goes through ``reverse``, which refuses it as it always has.
     """
     marker = "briefing-slug-marker"
-    before, after = reverse("public:detail", kwargs={"slug": marker}).split(marker)
+    before, after = site_url("public:detail", marker).split(marker)
 
     def detail_url(slug):
         if SLUG_PATTERN.fullmatch(slug):
