@@ -16,7 +16,8 @@ the costly parts are kept on their own, keyed by what they show instead:
 - a feed entry, as XML (``public.feeds``): ``feed_entry_key``; and the whole feed document,
   under the stamps of every entry it lists and its own title and links: ``feed_key``;
 - a source page's passages with "cited by" under each, and its pagination:
-  ``passage_list``.
+  ``passage_list``; its header (title, metadata, version): ``source_header``,
+  keyed by the values of the source's and the version's rows themselves.
 
 Each key holds the briefing's row stamps (its published revision, ``version``,
 which every workflow step moves, status and publication times, slug) or the
@@ -334,6 +335,26 @@ def feed_key(request, briefings, feed_kind, site_root, attributes):
 
 
 # Source pages -----------------------------------------------------------------
+
+
+def row_values(row):
+    """Every value ``row`` was read with (deferred fields left out): any change to the row changes them."""
+    deferred = row.get_deferred_fields()
+    return tuple(
+        getattr(row, field.attname) for field in row._meta.concrete_fields if field.attname not in deferred
+    )
+
+
+def source_header(source, version):
+    """A source page's header (its title, metadata and which version readers see, the current one), as safe HTML.
+
+    Keyed by the values of the source's and the version's rows as this request read them, not by a count of
+    changes: an edit, a re-import or a withheld version is in the key itself.
+    """
+    key = make_key("source-header", None, (), row_values(source), version and row_values(version))
+    return mark_safe(kept(key, lambda: render_to_string(
+        "public/includes/source_header.html", {"source": source, "version": version}
+    )))
 
 
 def passage_list(request, source, version, number, cited, render, *, label):

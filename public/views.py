@@ -173,14 +173,19 @@ class SourceDetailView(SourcePassagesMixin, DetailView):
     context_object_name = "source"
 
     def get_queryset(self):
-        # The page shows the text passage by passage; the whole text (megabytes for some) is never read.
-        return Source.objects.defer("text")
+        # The page shows the text passage by passage; the whole text (megabytes for some) is never read. The
+        # current version's id comes with the row: a source never versioned costs no second query.
+        return Source.objects.defer("text").with_current_version_pk()
+
+    def current_version(self):
+        pk = self.object.current_version_pk
+        return SourceVersion.objects.defer("text").get(pk=pk) if pk is not None else None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        version = self.object.current_version()
+        version = self.current_version()
         highlight = queries.citation_to_highlight(self.object, self.request.GET.get("cite"))
-        context.update(version=version, version_count=version.number if version else 0)
+        context.update(version=version, source_header=fragments.source_header(self.object, version))
         if version is None or not version.is_withheld:
             context.update(self.passages_page(self.object, version, highlight))
         return context

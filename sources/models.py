@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Left
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -16,6 +16,11 @@ def opening_words(text):
 
 
 class SourceQuerySet(models.QuerySet):
+    def with_current_version_pk(self):
+        """Annotate ``current_version_pk``: the id of each source's current version, None for one never versioned."""
+        current = SourceVersion.objects.filter(source=OuterRef("pk")).newest_first().values("pk")[:1]
+        return self.annotate(current_version_pk=Subquery(current))
+
     def with_passage_count(self):
         """Annotate each source with the number of its current (not retired) passages."""
         return self.annotate(
@@ -67,7 +72,7 @@ class Source(models.Model):
 
     def current_version(self):
         """The latest ``SourceVersion`` (the text the source page shows), or None for a source never versioned."""
-        return self.versions.defer("text").order_by("-number").first()
+        return self.versions.newest_first().first()
 
     def archive_url(self):
         """The web archive's copies of the original, nearest to its publication (or import) date; "" without a URL.
@@ -198,6 +203,10 @@ class SourceVersionQuerySet(models.QuerySet):
     def shown(self):
         """Versions whose words readers may see: not withheld."""
         return self.filter(withheld_at__isnull=True)
+
+    def newest_first(self):
+        """Versions from the latest down, without their text: the first of a source's is its current version."""
+        return self.defer("text").order_by("-number")
 
 
 class SourceVersion(models.Model):

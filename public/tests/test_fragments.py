@@ -86,6 +86,18 @@ class KeptAcrossPublicationsTests(FragmentTestCase):
         self.assertContains(elsewhere, f'href="http://briefings.example.org{self.detail}"')
         self.assertNotContains(elsewhere, "http://localhost")
 
+    def test_a_source_page_is_assembled_from_its_kept_parts_after_another_publication(self):
+        url = self.source.get_absolute_url()
+        first = self.client.get(url)
+        self.publish_another()
+        with self.rendered() as names:
+            second = self.client.get(url)
+        # The header is the kept one; "cited by" changed, so the passages were rendered again.
+        self.assertEqual(names, [])
+        self.assertContains(second, "Another briefing")
+        header = first.content[:first.content.index(b"</header>", first.content.index(b"<article"))]
+        self.assertTrue(second.content.startswith(header))
+
     def test_list_entries_are_rendered_once(self):
         self.client.get("/")
         self.publish_another("Fresh briefing")
@@ -301,6 +313,46 @@ class FreshnessTests(FragmentTestCase):
         self.client.get(self.source.get_absolute_url())
         self.publish_another("A second look at the corridor")
         self.assertContains(self.client.get(self.source.get_absolute_url()), "A second look at the corridor")
+
+    def test_cited_by_follows_a_retraction(self):
+        other = self.publish_another("A second look at the corridor")
+        self.assertShows(
+            [self.source.get_absolute_url()],
+            lambda: workflow.retract(Briefing.objects.get(pk=other.pk), self.newsroom.editor, reason="Bad."),
+            "Transit deal",
+            absent="A second look at the corridor",
+        )
+
+    def test_source_header_follows_metadata_edits(self):
+        def edit():
+            source = Source.objects.get(pk=self.source.pk)
+            source.publisher = "Baku Courier"
+            source.authors = "Leyla Mammadova"
+            source.save()
+
+        self.assertShows([self.source.get_absolute_url()], edit, "Leyla Mammadova")
+        self.assertContains(self.client.get(self.source.get_absolute_url()), "<dd>Baku Courier</dd>", html=True)
+
+    def test_source_header_follows_a_reimport_and_a_withheld_version(self):
+        folder = TemporaryFolder(self)
+        folder.write("article.txt", "Officials in Baku signed a transit agreement.\nA second paragraph.\n")
+        folder.write("sources.toml", '[sources."article.txt"]\nslug = "reimported"\ntitle = "Reimported"\n')
+        with self.committed():
+            import_sources([folder.path])
+        url = Source.objects.get(slug="reimported").get_absolute_url()
+        self.assertContains(self.client.get(url), "Version 1 of 1")
+
+        def reimport():
+            folder.write("article.txt", "A new first paragraph.\nThe agreement was postponed.\n")
+            import_sources([folder.path], replace=True)
+
+        self.assertShows([url], reimport, "Version 2 of 2", absent="Version 1 of 1")
+        self.assertShows(
+            [url],
+            lambda: Source.objects.get(slug="reimported").current_version().withhold("A court order.", by=None),
+            "A court order.",
+            absent="The agreement was postponed.",
+        )
 
     def test_a_change_made_elsewhere_shows_within_the_memo_time(self):
         """Another process's commit moves the shared counters; this one sees it once its memo runs out."""

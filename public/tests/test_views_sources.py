@@ -78,8 +78,9 @@ class SourcePageTests(PublicSiteTestCase):
         self.assertContains(response, f'href="/sources/{self.source.slug}/feed/"')
 
     def test_query_count_does_not_grow_with_citations(self):
-        # 1 public state, 1 source, 1 current version, 1 count and 1 page of passages, 1 "cited by"; with
-        # ?cite=, 1 citation, 1 published quote and 1 for the page that holds the quoted passage.
+        # 1 public state, 1 source with its current version's id, 1 current version, 1 count and 1 page of
+        # passages, 1 "cited by"; with ?cite=, 1 citation, 1 published quote and 1 for the page that holds the
+        # quoted passage.
         with self.assertNumQueries(6):
             self.client.get(self.source.get_absolute_url())
         with self.assertNumQueries(9):
