@@ -11,10 +11,12 @@ The form stays small however large the archive: it offers the most used tags
 chosen source only, pointing to the list of sources, whose pages link to the
 briefings citing them. Every tag and source in use is still accepted.
 """
+import copy
 import datetime
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
@@ -30,7 +32,8 @@ def _day(date):
 
 
 def _tags(request):
-    return queries.tags_carried()
+    # Never read: a chosen tag is looked up by ``CarriedTagsField.carried`` (an empty choice looks nothing up).
+    return Tag.objects.none()
 
 
 def _sources(request):
@@ -45,6 +48,20 @@ def _none_of(model):
     return lambda request: model.objects.none()
 
 
+class CopiedShallow:
+    """A filter copied for each filter set without deep-copying its arguments, which nothing changes.
+
+    ``FilterSet`` deep-copies every filter for every request (a thousand objects for this one); a filter's
+    per-request state (its parent, model and field) is set on the copy, its ``extra`` arguments are only read.
+    """
+
+    def __deepcopy__(self, memo):
+        copied = copy.copy(self)
+        if copied.method is not None:
+            copied.method = copied.method  # bound anew to the copy, which alone gets a parent filter set
+        return copied
+
+
 class SourceChoiceField(django_filters.fields.ModelChoiceField):
     def label_from_instance(self, source):
         return source.display_title
@@ -55,11 +72,41 @@ class AuthorChoiceField(django_filters.fields.ModelChoiceField):
         return profile.name
 
 
-class SourceFilter(django_filters.ModelChoiceFilter):
+class CarriedTagsField(django_filters.fields.ModelMultipleChoiceField):
+    """Tags chosen by slug, accepted only when a published briefing carries them (``queries.tags_carried``).
+
+    The chosen slugs are looked up with ``carried(slugs)``, which ``BriefingFilter`` keeps per public version
+    (``fragments.carried_tags``): the validation of the tags a list is filtered by is then no query at all.
+    """
+
+    carried = staticmethod(queries.carried_tags)
+
+    def _check_values(self, value):
+        try:
+            slugs = sorted({str(slug) for slug in value})
+        except TypeError:
+            raise ValidationError(self.error_messages["invalid_list"], code="invalid_list") from None
+        for slug in slugs:
+            self.validate_no_null_characters(slug)
+        rows = self.carried(slugs)
+        found = {slug for _, slug, _ in rows}
+        for slug in slugs:
+            if slug not in found:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": slug}
+                )
+        return [Tag(pk=pk, slug=slug, name=name) for pk, slug, name in rows]
+
+
+class CarriedTagsFilter(CopiedShallow, django_filters.ModelMultipleChoiceFilter):
+    field_class = CarriedTagsField
+
+
+class SourceFilter(CopiedShallow, django_filters.ModelChoiceFilter):
     field_class = SourceChoiceField
 
 
-class AuthorFilter(django_filters.ModelChoiceFilter):
+class AuthorFilter(CopiedShallow, django_filters.ModelChoiceFilter):
     field_class = AuthorChoiceField
 
 
@@ -98,8 +145,16 @@ class LazyChoices(BaseChoiceIterator):
 POPULAR_TAGS = 20
 
 
+class WordsFilter(CopiedShallow, django_filters.CharFilter):
+    pass
+
+
+class DayFilter(CopiedShallow, django_filters.DateFilter):
+    pass
+
+
 class BriefingFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Words", method="filter_words", max_length=200)
+    q = WordsFilter(label="Words", method="filter_words", max_length=200)
     source = SourceFilter(
         label="Cites the source",
         queryset=_sources,
@@ -114,13 +169,13 @@ class BriefingFilter(django_filters.FilterSet):
         method="filter_author",
         empty_label="Any author",
     )
-    published_after = django_filters.DateFilter(
+    published_after = DayFilter(
         label="Published on or after", field_name="published_at", lookup_expr="date__gte", widget=DateInput
     )
-    published_before = django_filters.DateFilter(
+    published_before = DayFilter(
         label="Published on or before", field_name="published_at", lookup_expr="date__lte", widget=DateInput
     )
-    tag = django_filters.ModelMultipleChoiceFilter(
+    tag = CarriedTagsFilter(
         label="Tags",
         queryset=_tags,
         to_field_name="slug",
@@ -156,6 +211,7 @@ class BriefingFilter(django_filters.FilterSet):
             form = super().form
             # Worked out when the form is rendered: feeds and the API filter with it but never show it.
             form.fields["tag"].widget.choices = LazyChoices(self.tag_choices)
+            form.fields["tag"].carried = lambda slugs: fragments.carried_tags(self.request, slugs)
             form.fields["source"].widget.choices = LazyChoices(self.source_choices)
         return self._form
 

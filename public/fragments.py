@@ -298,6 +298,18 @@ def filter_offers(request, filterset):
     return kept(key, filterset.offered)
 
 
+def carried_tags(request, slugs):
+    """``queries.carried_tags``, read once per public version and chosen slugs, as the form's offers are.
+
+    Which tags are carried changes only with what is published or renamed, which moves the public version. A
+    list filtered by a tag then validates its choice without a query; the first miss after a publication
+    reads it again.
+    """
+    state = state_of(request)
+    key = make_key("carried-tags", state, (), state.version, tuple(slugs))
+    return kept(key, lambda: queries.carried_tags(slugs))
+
+
 def popular_tags(request, limit):
     """``[(slug, name)]`` of ``queries.popular_tags``, counted once per public version rather than per list page.
 

@@ -220,6 +220,11 @@ def tags_carried(now=None):
     return Tag.objects.filter(Exists(carried)).only("id", "name", "slug").order_by("name")
 
 
+def carried_tags(slugs, now=None):
+    """``[(pk, slug, name)]`` of the tags among ``slugs`` that published briefings carry, by name."""
+    return list(tags_carried(now).filter(slug__in=slugs).values_list("pk", "slug", "name"))
+
+
 def published_revisions(now=None):
     """The revisions readers see in lists: those of published briefings."""
     return Briefing.objects.published(now).values("published_revision")
