@@ -43,10 +43,11 @@ from django.core.cache import cache
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import caching, citations, metadata, queries
-from .templatetags.public_site import site_url
+from .templatetags.public_site import site_url, snippet
 
 logger = logging.getLogger(__name__)
 
@@ -189,15 +190,23 @@ def _render_briefing(request, briefing, site_root):
 # List entries -----------------------------------------------------------------
 
 
-def briefing_entries(request, briefings, *, heading=2):
+# Where a search result's entry takes its snippet: the entry is kept without it, since the snippet depends on the
+# words searched. Text of the entry is escaped, so only the template itself can write this paragraph.
+SNIPPET_SLOT = '<p class="snippet">search-snippet-slot</p>'
+
+
+def briefing_entries(request, briefings, *, heading=2, snippets=None):
     """Each briefing's list entry as safe HTML, in order; authors and tags are read only for those not kept.
 
     ``briefings`` are rows of ``queries.briefings(prefetch=False)`` (or with prefetching: then nothing is read).
+    ``snippets`` (search results: one per briefing, marked as ``public.search`` marks them) go into the entries
+    after they are read: the kept entry is the same for every search.
     """
     briefings = list(briefings)
     state = state_of(request)
+    with_snippet = snippets is not None
     keys = [
-        make_key("entry", state, (caching.TAGS, caching.BYLINES), briefing_stamps(briefing), heading)
+        make_key("entry", state, (caching.TAGS, caching.BYLINES), briefing_stamps(briefing), heading, with_snippet)
         for briefing in briefings
     ]
     by_key = dict(zip(keys, briefings, strict=True))
@@ -207,13 +216,23 @@ def briefing_entries(request, briefings, *, heading=2):
         prefetch_related_objects(rows, *queries.byline_and_tags())
         return {
             key: render_to_string(
-                "public/includes/briefing_summary.html", {"briefing": row, "heading": heading}
+                "public/includes/briefing_summary.html",
+                {"briefing": row, "heading": heading, "snippet_slot": mark_safe(SNIPPET_SLOT) if with_snippet else ""},
             )
             for key, row in zip(missing, rows, strict=True)
         }
 
     found = kept_many(keys, render)
-    return [mark_safe(found[key]) for key in keys]
+    entries = [found[key] for key in keys]
+    if with_snippet:
+        entries = [with_search_snippet(entry, text) for entry, text in zip(entries, snippets, strict=True)]
+    return [mark_safe(entry) for entry in entries]
+
+
+def with_search_snippet(entry, text):
+    """A kept entry with its search snippet in the slot (none where the search cut no snippet)."""
+    paragraph = format_html('<p class="snippet">{}</p>', snippet(text)) if text else ""
+    return entry.replace(SNIPPET_SLOT, paragraph, 1)
 
 
 # The list's filter form -------------------------------------------------------

@@ -18,12 +18,12 @@ search configuration (see ``briefings.search_index``, which owns the index).
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
 
 from briefings.models import Briefing, RevisionCitation
 from briefings.search_index import fts5_available
 from sources.models import Passage
 
+from .. import queries
 from .base import BRIEFINGS, PASSAGES
 from .parsing import Query, parse
 from .plain import PlainBackend
@@ -118,8 +118,9 @@ def cited_in(passages, now=None):
         .values_list("passage_id", "revision__briefing__slug", "revision__title")
     ) if passages else []
     cited = {}
+    detail_url = queries.briefing_url_maker()
     for passage_id, slug, title in rows:
-        entry = (reverse("public:detail", kwargs={"slug": slug}), title)
+        entry = (detail_url(slug), title)
         if entry not in cited.setdefault(passage_id, []):
             cited[passage_id].append(entry)
     for passage in passages:
