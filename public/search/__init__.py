@@ -69,6 +69,10 @@ def _rank(queryset, corpus, text):
     def ranked(candidates):
         return engine.rank(candidates, corpus, query).order_by(*corpus.order)
 
+    if engine.ranks_newest_by_key:
+        return Results(
+            matching, ranked(matching), lambda keys: ranked(queryset.filter(pk__in=keys)), limit, corpus.recency
+        )
     newest = engine.newest(queryset, matching, corpus, limit)
     return Results(matching, ranked(matching), ranked(newest), limit)
 

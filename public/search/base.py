@@ -61,6 +61,10 @@ PASSAGES = Corpus(
 class SearchBackend:
     """How one database finds, ranks and cuts snippets; ``query`` is always a parsed ``Query``."""
 
+    # Whether the most recent matches of a word found almost everywhere are ranked by their keys, read first
+    # (``Results``), rather than through ``newest``.
+    ranks_newest_by_key = False
+
     def filter(self, queryset, corpus, query):
         """Only the rows of ``queryset`` that match ``query``; order unchanged."""
         raise NotImplementedError

@@ -26,16 +26,35 @@ class Results:
     ``limit`` and the page says "more than" and which matches were ranked. A
     reader who wants older ones adds a word.
     Below the limit every match is ranked and counted exactly.
+
+    ``newest_ranked`` may instead be a function of the keys of the ``limit``
+    most recent matches (ordered by ``recency``): then those keys are read
+    once, in place of the count, and the ranked rows are looked up by key (for
+    PostgreSQL, whose planner reads a list of keys better than the same
+    subquery).
     """
 
     matching: QuerySet  # every match, in no particular order
     every_match_ranked: QuerySet  # both ranked querysets are best first, with ``search_rank`` and ``search_snippet``
-    newest_ranked: QuerySet  # the ``limit`` most recent matches, ranked
+    newest_ranked: object  # the ``limit`` most recent matches, ranked: a QuerySet, or a function of their keys
     limit: int
+    recency: tuple = ()  # with ``newest_ranked`` a function: newest first
+
+    @property
+    def ranked_by_key(self):
+        return callable(self.newest_ranked)
+
+    @functools.cached_property
+    def newest_keys(self):
+        """The keys of the most recent matches, no further than one past the limit."""
+        rows = self.matching.prefetch_related(None).order_by(*self.recency).values_list("pk", flat=True)
+        return list(rows[: self.limit + 1])
 
     @functools.cached_property
     def found(self):
         """How many match, counting no further than one past the limit."""
+        if self.ranked_by_key:
+            return len(self.newest_keys)
         return self.matching.prefetch_related(None).order_by().values("pk")[: self.limit + 1].count()
 
     def count(self):
@@ -45,9 +64,13 @@ class Results:
     def more(self):
         return self.found > self.limit
 
-    @property
+    @functools.cached_property
     def ranked(self):
-        return self.newest_ranked if self.more else self.every_match_ranked
+        if not self.more:
+            return self.every_match_ranked
+        if self.ranked_by_key:
+            return self.newest_ranked(self.newest_keys[: self.limit])
+        return self.newest_ranked
 
     def __getitem__(self, index):
         return self.ranked[index]
