@@ -64,7 +64,7 @@ def _rank(queryset, corpus, text):
     engine, query, limit = BACKENDS[backend()], Query.of(text), ranked_limit()
     matching = _filter(queryset, corpus, query)
     if not query.groups:
-        return Results(matching, matching, matching, limit)
+        return Results(matching, matching, lambda: matching, limit)
 
     def ranked(candidates):
         return engine.rank(candidates, corpus, query).order_by(*corpus.order)
@@ -73,8 +73,7 @@ def _rank(queryset, corpus, text):
         return Results(
             matching, ranked(matching), lambda keys: ranked(queryset.filter(pk__in=keys)), limit, corpus.recency
         )
-    newest = engine.newest(queryset, matching, corpus, limit)
-    return Results(matching, ranked(matching), ranked(newest), limit)
+    return Results(matching, ranked(matching), lambda: ranked(engine.newest(queryset, matching, corpus, limit)), limit)
 
 
 def filter_briefings(queryset, text):

@@ -1,6 +1,7 @@
 """The shape every backend answers in: ``Results`` for a ``Paginator``, and snippets marked alike."""
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,22 +28,18 @@ class Results:
     reader who wants older ones adds a word.
     Below the limit every match is ranked and counted exactly.
 
-    ``newest_ranked`` may instead be a function of the keys of the ``limit``
-    most recent matches (ordered by ``recency``): then those keys are read
-    once, in place of the count, and the ranked rows are looked up by key (for
-    PostgreSQL, whose planner reads a list of keys better than the same
-    subquery).
+    The newest matches are ranked only when there are more than ``limit``
+    (``rank_newest``, built then). Given ``recency``, the keys of the newest
+    matches are read once, in place of the count, and ``rank_newest`` gets
+    them to look the rows up by key (for PostgreSQL, whose planner reads a
+    list of keys better than the same subquery).
     """
 
     matching: QuerySet  # every match, in no particular order
-    every_match_ranked: QuerySet  # both ranked querysets are best first, with ``search_rank`` and ``search_snippet``
-    newest_ranked: object  # the ``limit`` most recent matches, ranked: a QuerySet, or a function of their keys
+    every_match_ranked: QuerySet  # best first, with ``search_rank`` and ``search_snippet``
+    rank_newest: Callable  # () -> the ``limit`` most recent matches ranked, as above; (keys) -> given ``recency``
     limit: int
-    recency: tuple = ()  # with ``newest_ranked`` a function: newest first
-
-    @property
-    def ranked_by_key(self):
-        return callable(self.newest_ranked)
+    recency: tuple = ()  # newest first, when the newest matches are ranked by key
 
     @functools.cached_property
     def newest_keys(self):
@@ -53,7 +50,7 @@ class Results:
     @functools.cached_property
     def found(self):
         """How many match, counting no further than one past the limit."""
-        if self.ranked_by_key:
+        if self.recency:
             return len(self.newest_keys)
         return self.matching.prefetch_related(None).order_by().values("pk")[: self.limit + 1].count()
 
@@ -68,9 +65,9 @@ class Results:
     def ranked(self):
         if not self.more:
             return self.every_match_ranked
-        if self.ranked_by_key:
-            return self.newest_ranked(self.newest_keys[: self.limit])
-        return self.newest_ranked
+        if self.recency:
+            return self.rank_newest(self.newest_keys[: self.limit])
+        return self.rank_newest()
 
     def __getitem__(self, index):
         return self.ranked[index]
