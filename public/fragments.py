@@ -10,7 +10,8 @@ the costly parts are kept on their own, keyed by what they show instead:
   for the ``<head>`` (Open Graph, ``citation_*`` tags, JSON-LD):
   ``briefing_parts``;
 - a list entry (the briefing's summary on the home page, tag and author
-  pages): ``briefing_entries``;
+  pages, and in search results, where each search's snippet goes into it):
+  ``briefing_entries``;
 - a feed entry, as XML (``public.feeds``): ``kept_many`` with ``feed_entry_key``;
 - a source page's passages with "cited by" under each, and its pagination:
   ``passage_list``.
