@@ -61,8 +61,8 @@ PASSAGES = Corpus(
 class SearchBackend:
     """How one database finds, ranks and cuts snippets; ``query`` is always a parsed ``Query``."""
 
-    # Whether the most recent matches of a word found almost everywhere are ranked by their keys, read first
-    # (``Results``), rather than through ``newest``.
+    # Whether matches are ranked by their keys, read first in place of the count (``Results``): the most recent
+    # ones of a word found almost everywhere, rather than through ``newest``, and every one of a rarer word.
     ranks_newest_by_key = False
 
     def filter(self, queryset, corpus, query):

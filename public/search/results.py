@@ -31,8 +31,9 @@ class Results:
     The newest matches are ranked only when there are more than ``limit``
     (``rank_newest``, built then). Given ``recency``, the keys of the newest
     matches are read once, in place of the count, and ``rank_newest`` gets
-    them to look the rows up by key (for PostgreSQL, whose planner reads a
-    list of keys better than the same subquery).
+    them to look the rows up by key, below the limit too (every match then):
+    for PostgreSQL, whose planner reads a list of keys better than the same
+    subquery, and better than its guess at how often a rare word occurs.
     """
 
     matching: QuerySet  # every match, in no particular order
@@ -63,11 +64,10 @@ class Results:
 
     @functools.cached_property
     def ranked(self):
-        if not self.more:
-            return self.every_match_ranked
-        if self.recency:
+        if self.recency and self.newest_keys:
+            # By key even when every match is ranked: the planner then knows how few rows there are.
             return self.rank_newest(self.newest_keys[: self.limit])
-        return self.rank_newest()
+        return self.rank_newest() if self.more else self.every_match_ranked
 
     def __getitem__(self, index):
         return self.ranked[index]
