@@ -11,8 +11,8 @@ the costly parts are kept on their own, keyed by what they show instead:
   the site's chrome around them: ``briefing_page``, read with the
   briefing's stamps alone (``queries.briefing_page_stamps``);
 - a list entry (the briefing's summary on the home page, tag and author
-  pages): ``briefing_entries``, and a page of them with its pagination:
-  ``briefing_list``;
+  pages, and in search results, where each search's snippet goes into it):
+  ``briefing_entries``, and a page of them with its pagination: ``briefing_list``;
 - a feed entry, as XML (``public.feeds``): ``feed_entry_key``; and the whole feed document,
   under the stamps of every entry it lists and its own title and links: ``feed_key``;
 - a source page's passages with "cited by" under each, and its pagination:
@@ -48,12 +48,13 @@ from django.core.cache import cache
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from briefings.models import Briefing
 
 from . import caching, citations, metadata, queries
-from .templatetags.public_site import site_url
+from .templatetags.public_site import site_url, snippet
 
 logger = logging.getLogger(__name__)
 
@@ -233,34 +234,59 @@ def briefing_list(request, page, *, querystring="", heading=2):
     return mark_safe(html)
 
 
-def briefing_entries(request, stamps, *, heading=2):
-    """``(entries, as_stamped)``: each briefing's list entry as safe HTML, in the order of ``stamps``.
+# Where a search result's entry takes its snippet: the entry is kept without it, since the snippet depends on the
+# words searched. Text of the entry is escaped, so only the template itself can write this paragraph.
+SNIPPET_SLOT = '<p class="snippet">search-snippet-slot</p>'
 
-    ``stamps`` are the ``queries.BRIEFING_STAMPS`` of rows of ``queries.briefings``; the rows, their authors
-    and tags are read only for the entries not kept. A row changed since its stamps were read (a write in
-    between) is shown as it is now but not kept under stamps it no longer has, and one unpublished since is not
-    shown: ``as_stamped`` is False then.
+
+def briefing_entries(request, briefings, *, heading=2, snippets=None):
+    """``(entries, as_stamped)``: each briefing's list entry as safe HTML, in order.
+
+    ``briefings`` are rows of ``queries.briefings(prefetch=False)`` or their ``queries.BRIEFING_STAMPS`` alone
+    (tuples): the rows of stamps, and the authors and tags of any row, are read only for the entries not kept.
+    A row changed since its stamps were read (a write in between) is shown as it is now but not kept under
+    stamps it no longer has, and one unpublished since is not shown: ``as_stamped`` is False then.
+    ``snippets`` (search results: one per briefing, marked as ``public.search`` marks them) go into the entries
+    after they are read: the kept entry is the same for every search.
     """
     state = state_of(request)
-    keys = [make_key("entry", state, (caching.TAGS, caching.BYLINES), stamp, heading) for stamp in stamps]
-    by_key = dict(zip(keys, stamps, strict=True))
+    with_snippet = snippets is not None
+    given = {}
+    for row in briefings:
+        stamps = row if isinstance(row, tuple) else briefing_stamps(row)
+        key = make_key("entry", state, (caching.TAGS, caching.BYLINES), stamps, heading, with_snippet)
+        given[key] = (stamps, row)
     changed = {}
 
     def render(missing):
-        rows = queries.briefings(prefetch=False).in_bulk([by_key[key][0] for key in missing])
-        prefetch_related_objects(list(rows.values()), *queries.byline_and_tags())
-        made = {}
+        to_read = [given[key][0][0] for key in missing if isinstance(given[key][1], tuple)]
+        read = queries.briefings(prefetch=False).in_bulk(to_read) if to_read else {}
+        rows = {}
         for key in missing:
-            row = rows.get(by_key[key][0])
-            if row is None:
-                continue
-            html = render_to_string("public/includes/briefing_summary.html", {"briefing": row, "heading": heading})
-            (made if briefing_stamps(row) == by_key[key] else changed)[key] = html
+            stamps, row = given[key]
+            rows[key] = read.get(stamps[0]) if isinstance(row, tuple) else row
+        prefetch_related_objects([row for row in rows.values() if row is not None], *queries.byline_and_tags())
+        context = {"heading": heading, "snippet_slot": mark_safe(SNIPPET_SLOT) if with_snippet else ""}
+        made = {}
+        for key, row in rows.items():
+            if row is not None:
+                html = render_to_string("public/includes/briefing_summary.html", {**context, "briefing": row})
+                (made if briefing_stamps(row) == given[key][0] else changed)[key] = html
         return made
 
-    found = {**kept_many(keys, render), **changed}
-    entries = [mark_safe(found[key]) for key in keys if key in found]
-    return entries, not changed and len(entries) == len(keys)
+    found = {**kept_many(list(given), render), **changed}
+    texts = snippets if with_snippet else [None] * len(given)
+    entries = [
+        with_search_snippet(found[key], text) if with_snippet else found[key]
+        for key, text in zip(given, texts, strict=True) if key in found
+    ]
+    return [mark_safe(entry) for entry in entries], not changed and len(entries) == len(given)
+
+
+def with_search_snippet(entry, text):
+    """A kept entry with its search snippet in the slot (none where the search cut no snippet)."""
+    paragraph = format_html('<p class="snippet">{}</p>', snippet(text)) if text else ""
+    return entry.replace(SNIPPET_SLOT, paragraph, 1)
 
 
 # The list's filter form -------------------------------------------------------

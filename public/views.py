@@ -326,13 +326,20 @@ class SearchView(TemplateView):
         context["query"] = query
         if not query:
             return context
-        briefings = self.paginate(search.rank_briefings(queries.briefings(), query), "page")
+        # Bylines and tags are read only for entries not kept (``fragments.briefing_entries``).
+        briefings = self.paginate(search.rank_briefings(queries.briefings(prefetch=False), query), "page")
         passages = self.paginate(search.rank_passages(query), "passages_page")
         search.finish_snippets(briefings.object_list, query)
         search.finish_snippets(passages.object_list, query)
         search.cited_in(passages.object_list)
         context.update(
             briefings=briefings,
+            entries=fragments.briefing_entries(
+                self.request,
+                briefings.object_list,
+                heading=3,
+                snippets=[briefing.search_snippet for briefing in briefings.object_list],
+            )[0],
             passages=passages,
             briefing_querystring=urlencode({"q": query, **self.other_page("passages_page", passages)}),
             passage_querystring=urlencode({"q": query, **self.other_page("page", briefings)}),

@@ -18,12 +18,12 @@ search configuration (see ``briefings.search_index``, which owns the index).
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
 
 from briefings.models import Briefing, RevisionCitation
 from briefings.search_index import fts5_available
 from sources.models import Passage
 
+from .. import queries
 from .base import BRIEFINGS, PASSAGES
 from .parsing import Query, parse
 from .plain import PlainBackend
@@ -64,13 +64,16 @@ def _rank(queryset, corpus, text):
     engine, query, limit = BACKENDS[backend()], Query.of(text), ranked_limit()
     matching = _filter(queryset, corpus, query)
     if not query.groups:
-        return Results(matching, matching, matching, limit)
+        return Results(matching, matching, lambda: matching, limit)
 
     def ranked(candidates):
         return engine.rank(candidates, corpus, query).order_by(*corpus.order)
 
-    newest = engine.newest(queryset, matching, corpus, limit)
-    return Results(matching, ranked(matching), ranked(newest), limit)
+    if engine.ranks_newest_by_key:
+        return Results(
+            matching, ranked(matching), lambda keys: ranked(queryset.filter(pk__in=keys)), limit, corpus.recency
+        )
+    return Results(matching, ranked(matching), lambda: ranked(engine.newest(queryset, matching, corpus, limit)), limit)
 
 
 def filter_briefings(queryset, text):
@@ -109,8 +112,8 @@ def cited_in(passages, now=None):
     One query for the whole page of results.
     """
     passages = list(passages)
-    # A correlated EXISTS on each citation of the shown passages, as ``queries.cited_by`` does: an IN over
-    # every published briefing would list them all first on SQLite.
+    # A correlated EXISTS on each citation of the shown passages: an IN over every published briefing would list
+    # them all first on SQLite.
     published = Briefing.objects.published(now).filter(published_revision=OuterRef("revision_id"))
     rows = (
         RevisionCitation.objects.filter(Exists(published), passage__in=[passage.pk for passage in passages])
@@ -118,8 +121,9 @@ def cited_in(passages, now=None):
         .values_list("passage_id", "revision__briefing__slug", "revision__title")
     ) if passages else []
     cited = {}
+    detail_url = queries.briefing_url_maker()
     for passage_id, slug, title in rows:
-        entry = (reverse("public:detail", kwargs={"slug": slug}), title)
+        entry = (detail_url(slug), title)
         if entry not in cited.setdefault(passage_id, []):
             cited[passage_id].append(entry)
     for passage in passages:

@@ -61,6 +61,10 @@ PASSAGES = Corpus(
 class SearchBackend:
     """How one database finds, ranks and cuts snippets; ``query`` is always a parsed ``Query``."""
 
+    # Whether matches are ranked by their keys, read first in place of the count (``Results``): the most recent
+    # ones of a word found almost everywhere, rather than through ``newest``, and every one of a rarer word.
+    ranks_newest_by_key = False
+
     def filter(self, queryset, corpus, query):
         """Only the rows of ``queryset`` that match ``query``; order unchanged."""
         raise NotImplementedError

@@ -10,7 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from briefings.models import byline_name, display_name
-from public.search import MARK_END, MARK_START
+from public.search.results import MARK_END, MARK_START
 
 register = template.Library()
 register.filter("display_name", display_name)

@@ -127,6 +127,20 @@ class KeptAcrossPublicationsTests(FragmentTestCase):
                     rendered = self.client.get(url)
                 self.assertEqual(kept.content, rendered.content)
 
+    def test_search_results_reuse_the_entries_with_each_search_s_snippet(self):
+        """A briefing's entry is kept once for every search; the snippet of the words searched goes into it."""
+        self.client.get("/search/?q=claim")
+        self.publish_another()
+        with self.rendered() as names:
+            first = self.client.get("/search/?q=claim").content.decode()
+            second = self.client.get("/search/?q=transit").content.decode()
+        self.assertEqual(names, ["public/includes/briefing_summary.html"])  # the new briefing's entry only
+        self.assertIn("<mark>Claim</mark>", first)
+        self.assertNotIn("<mark>Claim</mark>", second)
+        self.assertNotIn(fragments.SNIPPET_SLOT, first + second)
+        with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
+            self.assertEqual(self.client.get("/search/?q=claim").content.decode(), first)
+
     def test_feed_entries_are_written_once(self):
         first = self.client.get("/feed/").content.decode()
         self.publish_another("Fresh briefing")
@@ -202,7 +216,7 @@ class FreshnessTests(FragmentTestCase):
             tag.name = "Energy policy"
             tag.save()
 
-        self.assertShows([self.detail, "/", "/feed/"], rename, "Energy policy")
+        self.assertShows([self.detail, "/", "/feed/", "/search/?q=transit"], rename, "Energy policy")
 
     def test_byline_rename(self):
         def rename():
@@ -210,7 +224,7 @@ class FreshnessTests(FragmentTestCase):
             profile.name = "Nana Beridze"
             profile.save()
 
-        self.assertShows([self.detail, "/", "/feed/"], rename, "Nana Beridze")
+        self.assertShows([self.detail, "/", "/feed/", "/search/?q=transit"], rename, "Nana Beridze")
 
     def test_filter_form_offers(self):
         """The tags and authors the list's filter form offers, kept per public version, follow renames."""
@@ -301,6 +315,7 @@ class FreshnessTests(FragmentTestCase):
 
     def test_retraction(self):
         self.client.get("/")
+        self.client.get("/search/?q=transit")
         self.assertShows(
             [self.detail],
             lambda: workflow.retract(Briefing.objects.get(pk=self.briefing.pk), self.newsroom.editor, reason="Bad."),
@@ -308,6 +323,7 @@ class FreshnessTests(FragmentTestCase):
         )
         self.assertNotContains(self.client.get("/"), "Transit deal")
         self.assertNotContains(self.client.get("/feed/"), "Transit deal")
+        self.assertNotContains(self.client.get("/search/?q=transit"), "Transit deal")
 
     def test_cited_by_follows_publications(self):
         self.client.get(self.source.get_absolute_url())

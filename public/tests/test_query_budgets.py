@@ -139,7 +139,7 @@ def measure(size, admin):
 
 # Pages assembled from kept parts.
 ASSEMBLED = ("briefing detail", "home list", "filtered list", "tag page", "author page", "source page", "feed",
-             "atom feed", "tag feed", "author feed")
+             "atom feed", "tag feed", "author feed", "search")
 
 
 def measure_assembled(size):
@@ -255,6 +255,8 @@ class QueryBudgetTests(TestCase):
         # the page's passages. PostgreSQL first writes out the passages' query in every language the sources use,
         # so that the planner sees a constant (public.search.postgresql).
         self.assertBudget("search", 8 + (connection.vendor == "postgresql"))
+        # Its briefings' entries kept: no authors or tags to read.
+        self.assertAssembled("search", 6 + (connection.vendor == "postgresql"))
 
     def test_corrections_list(self):
         """The corrections page reads each correction with its briefing's published title in one query."""
