@@ -17,9 +17,8 @@ search configuration (see ``briefings.search_index``, which owns the index).
 """
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef
 
-from briefings.models import Briefing, RevisionCitation
+from briefings.models import Briefing
 from briefings.search_index import fts5_available
 from sources.models import Passage
 
@@ -112,13 +111,13 @@ def cited_in(passages, now=None):
     One query for the whole page of results.
     """
     passages = list(passages)
-    # A correlated EXISTS on each citation of the shown passages: an IN over every published briefing would list
-    # them all first on SQLite.
-    published = Briefing.objects.published(now).filter(published_revision=OuterRef("revision_id"))
+    # From the published briefings through their revisions' citations of the shown passages (the passage index
+    # first, then one row each): an IN over every published briefing would list them all first on SQLite.
     rows = (
-        RevisionCitation.objects.filter(Exists(published), passage__in=[passage.pk for passage in passages])
-        .order_by("passage_id", "-revision__briefing__published_at", "revision__briefing_id")
-        .values_list("passage_id", "revision__briefing__slug", "revision__title")
+        Briefing.objects.published(now)
+        .filter(published_revision__citations__passage__in=[passage.pk for passage in passages])
+        .order_by("published_revision__citations__passage_id", "-published_at", "pk")
+        .values_list("published_revision__citations__passage_id", "slug", "published_revision__title")
     ) if passages else []
     cited = {}
     detail_url = queries.briefing_url_maker()
