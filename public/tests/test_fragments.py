@@ -63,6 +63,13 @@ class FragmentTestCase(PublicSiteTestCase):
         with mock.patch.object(fragments, "render_to_string", counting):
             yield names
 
+    def kept_and_rendered(self, url):
+        """The page at ``url`` as assembled from kept parts, and as rendered with keeping off."""
+        self.client.get(url)
+        kept = self.client.get(url)
+        with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
+            return kept, self.client.get(url)
+
     def publish_another(self, title="Another briefing"):
         with self.committed():
             return self.newsroom.published([(passage(self.source, 2), "The pipeline will carry gas")], title=title)
@@ -121,10 +128,7 @@ class KeptAcrossPublicationsTests(FragmentTestCase):
         self.publish_another()
         for url in ("/", "/?tag=energy", "/tags/energy/", "/?q=transit"):
             with self.subTest(url=url):
-                self.client.get(url)
-                kept = self.client.get(url)
-                with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
-                    rendered = self.client.get(url)
+                kept, rendered = self.kept_and_rendered(url)
                 self.assertEqual(kept.content, rendered.content)
 
     def test_search_results_reuse_the_entries_with_each_search_s_snippet(self):
@@ -470,10 +474,7 @@ class KeptFeedTests(FragmentTestCase):
         self.publish_another()
         for url in self.FEEDS:
             with self.subTest(url=url):
-                self.client.get(url)
-                kept = self.client.get(url)
-                with override_settings(PUBLIC_FRAGMENT_CACHE_SECONDS=0):
-                    written = self.client.get(url)
+                kept, written = self.kept_and_rendered(url)
                 self.assertEqual(kept.content, written.content)
                 self.assertEqual(kept["Last-Modified"], written["Last-Modified"])
 
