@@ -940,6 +940,33 @@ class PublicChange(models.Model):
         return f"public change {self.generation}"
 
 
+class CitingStamp(models.Model):
+    """What cites one source, stamped: a new ``token`` whenever a briefing citing it takes a step readers see.
+
+    A source page shows "cited by" under each quoted passage, and publications
+    of other briefings change it. The page is kept whole (``public.fragments``)
+    under this row, so a page-cache miss reads one row instead of the join from
+    the published briefings to the source's passages. The reader site's cache
+    (``public.caching``) writes it in the same transaction as the step (a
+    publication, schedule, correction, retraction, withdrawal) for every source
+    any revision of the briefing cites. ``pending_until`` is the latest
+    scheduled publication of a briefing citing the source: until then the page
+    changes without a write, when that time comes.
+    """
+
+    source = models.OneToOneField(
+        "sources.Source", on_delete=models.CASCADE, primary_key=True, related_name="citing_stamp"
+    )
+    token = models.BigIntegerField()
+    pending_until = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "citing stamp"
+
+    def __str__(self):
+        return f"citing stamp {self.token} of source {self.source_id}"
+
+
 # The SQLite full-text index (``briefings.search_index``) ------------------------------------------
 
 

@@ -46,6 +46,7 @@ reach a link in the cached HTML.
 import datetime
 import hashlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 from functools import cache as once_per_process
 from functools import wraps
@@ -57,15 +58,25 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Subquery
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models import F, Max, Subquery
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition
 
-from briefings.models import AuthorProfile, Briefing, BriefingEvent, Correction, PublicChange, Tag, TaggedBriefing
+from briefings.models import (
+    AuthorProfile,
+    Briefing,
+    BriefingEvent,
+    CitingStamp,
+    Correction,
+    PublicChange,
+    RevisionCitation,
+    Tag,
+    TaggedBriefing,
+)
 from briefings.signals import rows_written_in_bulk
 from sources.models import Passage, Source, SourceVersion
 from sources.signals import source_text_changed
@@ -315,7 +326,40 @@ def _byline_changed(sender, instance, reverse, **kwargs):
 def _workflow_step(sender, instance, created, **kwargs):
     # Every status change writes an event; the briefing's own row is changed with update(), which sends no signal.
     # It also moves the briefing's ``version``, which keys the briefing's kept parts: no topic is retired.
-    public_content_changed(visible=instance.concerns_readers(), topics=())
+    concerns_readers = instance.concerns_readers()
+    public_content_changed(visible=concerns_readers, topics=())
+    if concerns_readers:
+        restamp_cited_sources(instance.briefing_id)
+
+
+def _briefing_deleted(sender, instance, **kwargs):
+    # Before the revisions go with it: what they cited is read now.
+    restamp_cited_sources(instance.pk)
+
+
+def restamp_cited_sources(briefing_id, now=None):
+    """A new ``CitingStamp`` for every source any revision of the briefing cites, in the current transaction.
+
+    Written with the step rather than after commit, as the shared counter is: a source page read after the
+    commit sees the new stamp with the new "cited by", one read before sees both old. Rows are written in the
+    order of their sources, so two steps citing the same sources wait for each other instead of deadlocking.
+    The stamp row is apart from the source's, which an import holds locked while it runs.
+    """
+    now = now or timezone.now()
+    citations = RevisionCitation.objects.filter(revision__briefing_id=briefing_id)
+    cited = sorted(set(citations.values_list("passage__source_id", flat=True)))
+    if not cited:
+        return
+    source = "published_revision__citations__passage__source"
+    pending = dict(
+        Briefing.objects.scheduled(now).filter(**{f"{source}__in": cited})
+        .order_by().values_list(source).annotate(latest=Max("published_at"))
+    )
+    token = secrets.randbits(63)
+    CitingStamp.objects.bulk_create(
+        [CitingStamp(source_id=pk, token=token, pending_until=pending.get(pk)) for pk in cited],
+        update_conflicts=True, unique_fields=["source"], update_fields=["token", "pending_until"],
+    )
 
 
 def _source_changed(sender, **kwargs):
@@ -341,6 +385,7 @@ def connect_signals():
         post_save.connect(_saved, sender=model, dispatch_uid=f"public-cache-save-{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"public-cache-delete-{label}")
     post_save.connect(_workflow_step, sender=BriefingEvent, dispatch_uid="public-cache-workflow")
+    pre_delete.connect(_briefing_deleted, sender=Briefing, dispatch_uid="public-cache-citing-briefing-deleted")
     m2m_changed.connect(_byline_changed, sender=Briefing.authors.through, dispatch_uid="public-cache-bylines")
     source_text_changed.connect(_source_changed, sender=Source, dispatch_uid="public-cache-reimport")
     rows_written_in_bulk.connect(_written_in_bulk, dispatch_uid="public-cache-bulk-writes")

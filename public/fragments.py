@@ -15,9 +15,13 @@ the costly parts are kept on their own, keyed by what they show instead:
   ``briefing_entries``, and a page of them with its pagination: ``briefing_list``;
 - a feed entry, as XML (``public.feeds``): ``feed_entry_key``; and the whole feed document,
   under the stamps of every entry it lists and its own title and links: ``feed_key``;
-- a source page's passages with "cited by" under each, and its pagination:
-  ``passage_list``; its header (title, metadata, version): ``source_header``,
-  keyed by the values of the source's and the version's rows themselves.
+- a source's whole page, read with the source's stamps alone
+  (``queries.source_page_stamps``: its row, its current version and what
+  cites it, ``briefings.models.CitingStamp``): ``source_page``; inside it, and
+  on the pages of its earlier versions, the passages with "cited by" under
+  each and their pagination: ``passage_list``; the header (title, metadata,
+  version): ``source_header``, keyed by the values of the source's and the
+  version's rows themselves.
 
 Each key holds the briefing's row stamps (its published revision, ``version``,
 which every workflow step moves, status and publication times, slug) or the
@@ -25,9 +29,12 @@ source's version and page, and the counts of committed changes of the kinds
 of rows the part shows, read with the public state (``PublicState.topics``:
 sources, tags, bylines, corrections). A part is as fresh as a cached page: a
 change readers could see moves a count or a row stamp, and every process reads
-the counts again within ``PUBLIC_STATE_MEMO_SECONDS``. "Cited by" lists are
-compared by content, read on every miss in one query (publications elsewhere
-change them). A retracted briefing's byline depends on other briefings (who
+the counts again within ``PUBLIC_STATE_MEMO_SECONDS``. What cites a source
+changes with other briefings' steps: each such step writes the source's
+citing stamp in its own transaction, and a source page is keyed by it (and by
+the public version while a citing briefing's scheduled time is still to come).
+The passages of a source's earlier versions compare "cited by" by content,
+read on every miss in one query. A retracted briefing's byline depends on other briefings (who
 still has an author page), so its parts are keyed by the public version too.
 
 Only rows that the public queries return are ever rendered, so a part of an
@@ -48,6 +55,7 @@ from django.core.cache import cache
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -393,6 +401,22 @@ def source_header(source, version):
     return mark_safe(kept(key, lambda: render_to_string(
         "public/includes/source_header.html", {"source": source, "version": version}
     )))
+
+
+def source_page(request, stamps, number, render):
+    """A source's whole page (its current version, page ``number``) as HTML, kept under the source's stamps.
+
+    ``stamps`` is its row of ``queries.source_page_stamps``: the source's columns, its current version and
+    what cites it, which every step of a citing briefing readers see changes. Until the latest scheduled
+    publication of a citing briefing comes, the page changes without a write, so it is keyed by the public
+    version then. ``render()`` makes the page when it is not kept (a page asked for with ``?cite=`` is not kept).
+    """
+    state = state_of(request)
+    site_root = request.build_absolute_uri("/").rstrip("/")
+    pending = stamps.citing_pending_until
+    scheduled = state.version if pending is not None and timezone.now() < pending else None
+    key = make_key("source-page", state, (caching.SOURCES,), tuple(stamps), site_root, str(number), scheduled)
+    return mark_safe(kept(key, render))
 
 
 def passage_list(request, source, version, number, cited, render, *, label):

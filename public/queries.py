@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -294,6 +294,31 @@ def briefing_url_maker():
         return reverse("public:detail", kwargs={"slug": slug})
 
     return detail_url
+
+
+def source_page_stamps():
+    """Sources as the plain values that key their kept page (``fragments.source_page``): no model objects.
+
+    Every column of the source but its text (an edit changes them), its current version's id and what cites
+    it (``CitingStamp``): a page-cache miss of a kept page reads this one row.
+    """
+    return (
+        Source.objects.with_current_version_pk()
+        .annotate(citing_token=F("citing_stamp__token"), citing_pending_until=F("citing_stamp__pending_until"))
+        .values_list(*_source_page_columns(), "current_version_pk", "citing_token", "citing_pending_until", named=True)
+    )
+
+
+def _source_page_columns():
+    return [field.attname for field in Source._meta.concrete_fields if field.attname != "text"]
+
+
+def source_from_stamps(stamps):
+    """The source of a row of ``source_page_stamps`` as a model object (its text deferred), without a query."""
+    columns = _source_page_columns()
+    source = Source.from_db(Source.objects.db, columns, stamps[: len(columns)])
+    source.current_version_pk = stamps.current_version_pk
+    return source
 
 
 def cited_by(source, now=None):

@@ -166,29 +166,41 @@ class SourcePassagesMixin:
         return {"passages": page.object_list, "page": page, "highlight": marked}
 
 
-class SourceDetailView(SourcePassagesMixin, DetailView):
-    """The source article as it reads now, with "cited by" under each quoted passage and ``?cite=<id>`` marked."""
+class SourceDetailView(SourcePassagesMixin, View):
+    """The source article as it reads now, with "cited by" under each quoted passage and ``?cite=<id>`` marked.
+
+    Each page of it is kept whole (``fragments.source_page``): a page-cache miss reads the source's stamps and,
+    unless the page is kept, the source and what cites it to render it. A page marking a quote is rendered each
+    time.
+    """
 
     template_name = "public/source_detail.html"
-    context_object_name = "source"
 
-    def get_queryset(self):
-        # The page shows the text passage by passage; the whole text (megabytes for some) is never read. The
-        # current version's id comes with the row: a source never versioned costs no second query.
-        return Source.objects.defer("text").with_current_version_pk()
+    def get(self, request, slug):
+        stamps = next(iter(queries.source_page_stamps().filter(slug=slug).order_by()), None)  # slugs are unique
+        if stamps is None:
+            raise Http404("No source at this address.")
+        if "cite" in request.GET:
+            return HttpResponse(self.render_page(stamps))
+        page = fragments.source_page(request, stamps, request.GET.get("page"), lambda: self.render_page(stamps))
+        return HttpResponse(page)
 
-    def current_version(self):
-        pk = self.object.current_version_pk
-        return SourceVersion.objects.defer("text").get(pk=pk) if pk is not None else None
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        version = self.current_version()
-        highlight = queries.citation_to_highlight(self.object, self.request.GET.get("cite"))
-        context.update(version=version, source_header=fragments.source_header(self.object, version))
+    def render_page(self, stamps):
+        # Rendered from the source's row as its stamps read it (every column but the text, megabytes for some,
+        # which the page shows passage by passage): what the key says is what the page shows. The current
+        # version's id comes with the row: a source never versioned costs no second query.
+        source = queries.source_from_stamps(stamps)
+        version = self.current_version(source)
+        highlight = queries.citation_to_highlight(source, self.request.GET.get("cite"))
+        context = {"source": source, "version": version, "source_header": fragments.source_header(source, version)}
         if version is None or not version.is_withheld:
-            context.update(self.passages_page(self.object, version, highlight))
-        return context
+            context.update(self.passages_page(source, version, highlight))
+        return render_to_string(self.template_name, context, self.request)
+
+    @staticmethod
+    def current_version(source):
+        pk = source.current_version_pk
+        return SourceVersion.objects.defer("text").get(pk=pk) if pk is not None else None
 
 
 @require_GET

@@ -375,6 +375,82 @@ class FreshnessTests(FragmentTestCase):
             self.assertContains(self.client.get(self.detail), "Energy policy")
 
 
+class KeptSourcePageTests(FragmentTestCase):
+    """A source page is kept whole under its stamps: what cites the source moves them, publications elsewhere do not."""
+
+    def setUp(self):
+        super().setUp()
+        self.url = self.source.get_absolute_url()
+
+    def test_a_publication_citing_another_source_keeps_the_page(self):
+        with self.committed():
+            elsewhere = make_source(title="Gas prices in Yerevan")
+        first = self.client.get(self.url)
+        with self.committed():
+            self.newsroom.published([(passage(elsewhere, 1), QUOTE)], title="Yerevan gas")
+        with self.assertNumQueries(2):  # the public state; the source's stamps
+            second = self.client.get(self.url)
+        self.assertEqual(first.content, second.content)
+
+    def test_a_new_title_of_a_citing_briefing(self):
+        self.client.get(self.url)
+        with self.committed():
+            self.newsroom.republished(
+                Briefing.objects.get(pk=self.briefing.pk), title="Transit deal, revisited", minor=True
+            )
+        response = self.client.get(self.url)
+        self.assertContains(response, "Transit deal, revisited")
+        self.assertNotContains(response, "Transit deal<")
+
+    def test_a_cancelled_schedule_never_shows(self):
+        start = timezone.now() + datetime.timedelta(minutes=1)
+        with time_machine.travel(start, tick=False) as traveller:
+            with self.committed():
+                scheduled = self.newsroom.published(
+                    [(passage(self.source, 2), "The pipeline will carry gas")], title="Embargoed analysis",
+                    at=start + datetime.timedelta(minutes=2),
+                )
+            self.assertNotContains(self.client.get(self.url), "Embargoed analysis")
+            with self.committed():
+                workflow.unpublish(Briefing.objects.get(pk=scheduled.pk), self.newsroom.editor)
+            traveller.move_to(start + datetime.timedelta(minutes=2, seconds=1))
+            caching.forget_public_state()
+            response = self.client.get(self.url)
+        self.assertContains(response, "Transit deal")
+        self.assertNotContains(response, "Embargoed analysis")
+
+    def test_each_of_two_scheduled_publications_shows_when_its_time_comes(self):
+        start = timezone.now() + datetime.timedelta(minutes=1)
+        with time_machine.travel(start, tick=False) as traveller:
+            with self.committed():
+                for minutes, title in ((2, "Morning analysis"), (4, "Evening analysis")):
+                    self.newsroom.published(
+                        [(passage(self.source, 2), "The pipeline will carry gas")], title=title,
+                        at=start + datetime.timedelta(minutes=minutes),
+                    )
+            self.assertNotContains(self.client.get(self.url), "analysis")
+            traveller.move_to(start + datetime.timedelta(minutes=2, seconds=1))
+            caching.forget_public_state()
+            response = self.client.get(self.url)
+            self.assertContains(response, "Morning analysis")
+            self.assertNotContains(response, "Evening analysis")
+            traveller.move_to(start + datetime.timedelta(minutes=4, seconds=1))
+            caching.forget_public_state()
+            response = self.client.get(self.url)
+            self.assertContains(response, "Morning analysis")
+            self.assertContains(response, "Evening analysis")
+            with self.assertNumQueries(2):  # all scheduled publications reached: kept again (public state, stamps)
+                self.assertEqual(self.client.get(self.url).content, response.content)
+
+    def test_a_page_asked_for_with_a_highlight_is_rendered_for_it(self):
+        citation = Briefing.objects.get(pk=self.briefing.pk).published_revision.citations.get()
+        self.client.get(self.url)
+        response = self.client.get(f"{self.url}?cite={citation.pk}")
+        self.assertContains(response, "cite-banner")
+        self.assertContains(response, "<mark", count=1)
+        self.assertNotContains(self.client.get(self.url), "cite-banner")
+
+
 class KeptFeedTests(FragmentTestCase):
     """A feed document is kept whole under its entries' stamps and its own title and links: every change shows."""
 
@@ -486,12 +562,12 @@ class NothingUnpublishedTests(FragmentTestCase):
             with self.committed():
                 scheduled = self.newsroom.published(
                     [(passage(self.source, 1), QUOTE)], title="Embargoed analysis",
-                    at=start + datetime.timedelta(hours=2),
+                    at=start + datetime.timedelta(minutes=5),
                 )
             for url in ("/", "/feed/", self.source.get_absolute_url(), "/tags/energy/"):
                 self.assertNotContains(self.client.get(url), "Embargoed analysis")
             self.assertEqual(self.client.get(scheduled.get_absolute_url()).status_code, 404)
-            traveller.move_to(start + datetime.timedelta(hours=2, seconds=1))
+            traveller.move_to(start + datetime.timedelta(minutes=5, seconds=1))
             caching.forget_public_state()
             self.assertContains(self.client.get(scheduled.get_absolute_url()), "Embargoed analysis")
             for url in ("/", "/feed/", self.source.get_absolute_url()):

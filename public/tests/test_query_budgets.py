@@ -240,13 +240,13 @@ class QueryBudgetTests(TestCase):
 
     def test_source_page_with_cited_by(self):
         """A source quoted by many briefings shows "cited by" under each passage in one query."""
-        # Public state; the source with its current version's id (this corpus's sources have no versions, so
-        # none is read: one more query for a source that has one); the count of its passages and one page of
-        # them (200 at most); every published citation of the source with the citing briefing's slug and title.
-        # A ``?cite=`` highlight is not asked for here.
+        # Public state; the source's stamps, its row with its current version's id and what cites it (this
+        # corpus's sources have no versions, so none is read: one more query for a source that has one); the
+        # count of its passages and one page of them (200 at most); every published citation of the source with
+        # the citing briefing's slug and title. A ``?cite=`` highlight is not asked for here.
         self.assertBudget("source page", 5)
-        # Its passages and header kept: public state, source, "cited by" (compared with the kept one's).
-        self.assertAssembled("source page", 3)
+        # The whole page kept: public state, the source's stamps.
+        self.assertAssembled("source page", 2)
 
     def test_search(self):
         """Searching the commonest word costs the same on a small or a large corpus."""
