@@ -13,6 +13,7 @@ the costly parts are kept on their own, keyed by what they show instead:
 - a list entry (the briefing's summary on the home page, tag and author
   pages, and in search results, where each search's snippet goes into it):
   ``briefing_entries``, and a page of them with its pagination: ``briefing_list``;
+  how many briefings a list has, per public version: ``list_count``;
 - a feed entry, as XML (``public.feeds``): ``feed_entry_key``; and the whole feed document,
   under the stamps of every entry it lists and its own title and links: ``feed_key``;
 - a source's whole page, read with the source's stamps alone
@@ -122,10 +123,10 @@ def keep(parts):
 
 
 def _size(part):
-    """Characters of a part: its text, the texts of a part in pieces (a dict of them), or a list's rows."""
+    """Characters of a part: its text, the texts of a part in pieces (a dict of them), a list's rows or a number."""
     if isinstance(part, dict):
         return sum(map(len, part.values()))
-    return len(repr(part)) if isinstance(part, list) else len(part)
+    return len(repr(part)) if isinstance(part, list | int) else len(part)
 
 
 def kept(key, render):
@@ -342,6 +343,20 @@ def carried_tags(request, slugs):
     state = state_of(request)
     key = make_key("carried-tags", state, (), state.version, tuple(slugs))
     return kept(key, lambda: queries.carried_tags(slugs))
+
+
+def list_count(request, count):
+    """How many briefings the list at this address has (any page of it): ``count()``, read once per public version.
+
+    Which briefings a list shows (by tag, author, source, words or dates) changes only with what is published,
+    retracted, corrected or renamed, and with a scheduled publication reached: each moves the public version.
+    Every page of the list, and every miss of the page after its first, then counts nothing.
+    """
+    state = state_of(request)
+    query = request.GET.copy()
+    query.pop("page", None)
+    key = make_key("list-count", state, (), state.version, request.path, query.urlencode())
+    return kept(key, count)
 
 
 def popular_tags(request, limit):

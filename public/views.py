@@ -37,7 +37,17 @@ class FilterQueryMixin:
         return query.urlencode()
 
 
-class BriefingListView(FilterQueryMixin, FilterView):
+class KeptCountMixin:
+    """A list of briefings whose paginator's count is kept per public version and address (``fragments.list_count``)."""
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        # ``count`` is a cached property: the kept number stands in for the COUNT query over every match.
+        paginator.count = fragments.list_count(self.request, paginator.object_list.count)
+        return paginator
+
+
+class BriefingListView(KeptCountMixin, FilterQueryMixin, FilterView):
     """Home page: published briefings, newest first, narrowed by the filter form."""
 
     template_name = "public/briefing_list.html"
@@ -309,7 +319,7 @@ class TagListView(ListView):
         return queries.tags_in_use()
 
 
-class TagDetailView(ListView):
+class TagDetailView(KeptCountMixin, ListView):
     """The published briefings with one tag; a tag only drafts carry does not exist here."""
 
     template_name = "public/tag_detail.html"
@@ -450,7 +460,7 @@ class BriefingChangesView(DetailView):
 # Authors, and citations for reference managers ----------------------------------------------------
 
 
-class AuthorDetailView(ListView):
+class AuthorDetailView(KeptCountMixin, ListView):
     """An author's page: display name, bio and published briefings; no page for someone with none published."""
 
     template_name = "public/author_detail.html"

@@ -131,6 +131,13 @@ class KeptAcrossPublicationsTests(FragmentTestCase):
                 kept, rendered = self.kept_and_rendered(url)
                 self.assertEqual(kept.content, rendered.content)
 
+    def test_a_list_is_counted_once_per_public_version(self):
+        """Another miss of a filtered list, or another page of it, reads only the stamps of its rows."""
+        self.client.get("/?tag=energy")
+        with self.assertNumQueries(2):  # the public state; the page's stamps
+            response = self.client.get("/?tag=energy&page=1")
+        self.assertContains(response, "Transit deal")
+
     def test_search_results_reuse_the_entries_with_each_search_s_snippet(self):
         """A briefing's entry is kept once for every search; the snippet of the words searched goes into it."""
         self.client.get("/search/?q=claim")
