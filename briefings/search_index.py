@@ -44,8 +44,6 @@ LANGUAGE_CONFIGS = {
     "yi": "yiddish",
 }
 CONFIG_FUNCTION = "briefings_search_config"
-# The database function that turns search words into a query in every configuration the sources use.
-PASSAGE_QUERY_FUNCTION = "briefings_passage_tsquery"
 
 
 def language_config(language, default=None):

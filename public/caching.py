@@ -208,6 +208,14 @@ def public_state(now=None):
     return state
 
 
+def serving_state():
+    """The public state the page this thread is serving was read under, or the current one outside a page.
+
+    What a page keeps or reads from kept parts is keyed by one state, even where the request is not at hand.
+    """
+    return getattr(_local, "serving", None) or public_state()
+
+
 TOPIC_COLUMNS = tuple(f"{topic}_generation" for topic in TOPICS)
 
 
@@ -481,8 +489,11 @@ def public_page(view, params=()):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         keep_only(request, allowed)
-        request.public_state = public_state()
-        response = conditional_view(request, *args, **kwargs)
+        request.public_state = _local.serving = public_state()
+        try:
+            response = conditional_view(request, *args, **kwargs)
+        finally:
+            _local.serving = None
         if response.status_code not in (200, 304):
             # Only pages that exist are validated: a 404 must not be revalidated into a 304 once it exists.
             del response["ETag"]

@@ -56,8 +56,8 @@ class Query:
 
     text: str
     groups: list
-    # What a backend worked out from the query once, for every statement of one search (PostgreSQL: the
-    # passages' tsquery in every language the sources use).
+    # What a backend worked out for the query once, for every statement of one search (PostgreSQL: the
+    # configurations the passages' query is asked in).
     prepared: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

@@ -9,7 +9,7 @@ columns, and ``ts_headline`` runs for the shown rows only.
 from django.db import connection
 from django.db.models import Expression, F, Func
 
-from briefings.search_index import CONFIG_FUNCTION, PASSAGE_QUERY_FUNCTION, VECTOR_COLUMN, search_config
+from briefings.search_index import CONFIG_FUNCTION, VECTOR_COLUMN, search_config
 
 from .base import PASSAGES, SearchBackend
 from .results import ELLIPSIS, MARK_END, MARK_START
@@ -45,32 +45,46 @@ def stored_vector(column):
     return StoredVector(F(column))
 
 
-def passage_tsquery(query):
-    """The passages' tsquery, in every configuration the sources use, as the database writes it out.
+def passage_configs(query):
+    """The text search configurations passages are indexed in: the default one, and each the sources' languages use.
 
-    The database works it out (``briefings_passage_tsquery``, migration 0025)
-    in a query of its own, once per search: inside the search's statements the
-    function would be a black box to the planner, which then cannot tell a word
-    found in nine passages in ten from a rare one, and may even call it once
-    per row (seconds for a common word). As a constant the planner reads the
-    column's statistics and picks the plan: the index for a rare word, the
-    newest rows first for a common one.
+    Read from the database's own mapping (``briefings_search_config``, migration 0025) once per search and kept
+    while no source changes (``public.fragments``, keyed by the count of changes to sources, which an import or
+    a new language moves), so a search spends no statement of its own on them.
     """
-    if "passage_tsquery" not in query.prepared:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {PASSAGE_QUERY_FUNCTION}(%s)::text", [query.text])
-            query.prepared["passage_tsquery"] = cursor.fetchone()[0]
-    return query.prepared["passage_tsquery"]
+    from public import caching, fragments  # not at import time: public.caching imports this package's parsing
+
+    if "configs" not in query.prepared:
+        key = fragments.make_key("passage-search-configs", caching.serving_state(), (caching.SOURCES,))
+        query.prepared["configs"] = fragments.kept(key, _read_passage_configs)
+    return query.prepared["configs"]
+
+
+def _read_passage_configs():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT {CONFIG_FUNCTION}(language)::text "
+            "FROM (SELECT '' AS language UNION SELECT DISTINCT language FROM sources_source) AS languages"
+        )
+        return sorted(config for (config,) in cursor.fetchall())
 
 
 def ts_query(query, corpus=None):
-    """The query in the site's configuration; for passages, in every configuration the sources use."""
+    """The query in the site's configuration; for passages, in every configuration the sources use.
+
+    The passages' query is written out in the statement, one ``websearch_to_tsquery`` per configuration joined
+    with ``||``: each is immutable, with a constant configuration and constant words, so the planner folds them
+    into one constant tsquery and reads the column's statistics for it. It then tells a word found in nine
+    passages in ten from a rare one, and picks the index for a rare word, the newest rows first for a common one.
+    """
     from django.contrib.postgres.search import SearchQuery
 
     if corpus is PASSAGES:
-        written_out = SearchQuery(passage_tsquery(query))
-        written_out.template = "%(expressions)s::tsquery"  # already a tsquery: cast, not parsed again
-        return written_out
+        first, *others = passage_configs(query)
+        combined = SearchQuery(query.text, search_type="websearch", config=first)
+        for config in others:
+            combined |= SearchQuery(query.text, search_type="websearch", config=config)
+        return combined
     return SearchQuery(query.text, search_type="websearch", config=search_config())
 
 

@@ -6,9 +6,10 @@ parts and what they show must change as soon as the public state is read again. 
 """
 import datetime
 from contextlib import contextmanager
-from unittest import mock
+from unittest import mock, skipUnless
 
 import time_machine
+from django.db import connection
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.test import override_settings
@@ -369,6 +370,19 @@ class FreshnessTests(FragmentTestCase):
             absent="The agreement was postponed.",
         )
 
+    @skipUnless(connection.vendor == "postgresql", "text search configurations are PostgreSQL's")
+    def test_passage_search_follows_a_source_in_a_new_language(self):
+        """The configurations a passage search asks in are kept; a source in a new language is searched in its own."""
+        self.assertContains(self.client.get("/search/?q=transit"), "Transit talks in Baku")  # configurations kept
+        with self.committed():
+            russian = make_source("Россия и Азербайджан подписали декларацию о союзничестве.", language="ru")
+            case_language = make_source("Декларация о транзите.", language="")
+            case_language.language = "ru"
+            case_language.save(update_fields=["language"])
+        response = self.client.get("/search/?q=декларации")  # "декларацию" shares its Russian stem
+        self.assertContains(response, russian.get_absolute_url())
+        self.assertContains(response, case_language.get_absolute_url())
+
     def test_a_change_made_elsewhere_shows_within_the_memo_time(self):
         """Another process's commit moves the shared counters; this one sees it once its memo runs out."""
         start = timezone.now() + datetime.timedelta(minutes=1)
@@ -450,7 +464,7 @@ class KeptSourcePageTests(FragmentTestCase):
                 self.assertEqual(self.client.get(self.url).content, response.content)
 
     def test_a_page_asked_for_with_a_highlight_is_rendered_for_it(self):
-        citation = Briefing.objects.get(pk=self.briefing.pk).published_revision.citations.get()
+        citation = Briefing.objects.get(pk=self.briefing.pk).citations.get()  # footnote links carry its id
         self.client.get(self.url)
         response = self.client.get(f"{self.url}?cite={citation.pk}")
         self.assertContains(response, "cite-banner")
