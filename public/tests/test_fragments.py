@@ -413,6 +413,13 @@ class KeptSourcePageTests(FragmentTestCase):
             second = self.client.get(self.url)
         self.assertEqual(first.content, second.content)
 
+    def schedule(self, title, at):
+        """A briefing quoting the source, published for ``at``."""
+        with self.committed():
+            return self.newsroom.published(
+                [(passage(self.source, 2), "The pipeline will carry gas")], title=title, at=at
+            )
+
     def test_a_new_title_of_a_citing_briefing(self):
         self.client.get(self.url)
         with self.committed():
@@ -426,11 +433,7 @@ class KeptSourcePageTests(FragmentTestCase):
     def test_a_cancelled_schedule_never_shows(self):
         start = timezone.now() + datetime.timedelta(minutes=1)
         with time_machine.travel(start, tick=False) as traveller:
-            with self.committed():
-                scheduled = self.newsroom.published(
-                    [(passage(self.source, 2), "The pipeline will carry gas")], title="Embargoed analysis",
-                    at=start + datetime.timedelta(minutes=2),
-                )
+            scheduled = self.schedule("Embargoed analysis", start + datetime.timedelta(minutes=2))
             self.assertNotContains(self.client.get(self.url), "Embargoed analysis")
             with self.committed():
                 workflow.unpublish(Briefing.objects.get(pk=scheduled.pk), self.newsroom.editor)
@@ -443,12 +446,8 @@ class KeptSourcePageTests(FragmentTestCase):
     def test_each_of_two_scheduled_publications_shows_when_its_time_comes(self):
         start = timezone.now() + datetime.timedelta(minutes=1)
         with time_machine.travel(start, tick=False) as traveller:
-            with self.committed():
-                for minutes, title in ((2, "Morning analysis"), (4, "Evening analysis")):
-                    self.newsroom.published(
-                        [(passage(self.source, 2), "The pipeline will carry gas")], title=title,
-                        at=start + datetime.timedelta(minutes=minutes),
-                    )
+            for minutes, title in ((2, "Morning analysis"), (4, "Evening analysis")):
+                self.schedule(title, start + datetime.timedelta(minutes=minutes))
             self.assertNotContains(self.client.get(self.url), "analysis")
             traveller.move_to(start + datetime.timedelta(minutes=2, seconds=1))
             caching.forget_public_state()
