@@ -35,8 +35,9 @@ changes with other briefings' steps: each such step writes the source's
 citing stamp in its own transaction, and a source page is keyed by it (and by
 the public version while a citing briefing's scheduled time is still to come).
 The passages of a source's earlier versions compare "cited by" by content,
-read on every miss in one query. A retracted briefing's byline depends on other briefings (who
-still has an author page), so its parts are keyed by the public version too.
+read on every miss in one query. A retracted briefing's byline depends on
+other briefings (who still has an author page), so its parts are keyed by the
+public version too.
 
 Only rows that the public queries return are ever rendered, so a part of an
 unpublished revision is never made: a draft has no public row, and its

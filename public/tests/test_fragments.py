@@ -413,6 +413,12 @@ class KeptSourcePageTests(FragmentTestCase):
             second = self.client.get(self.url)
         self.assertEqual(first.content, second.content)
 
+    def page_at(self, traveller, moment):
+        """The source page as read at ``moment``, once this thread reads the public state again."""
+        traveller.move_to(moment)
+        caching.forget_public_state()
+        return self.client.get(self.url)
+
     def schedule(self, title, at):
         """A briefing quoting the source, published for ``at``."""
         with self.committed():
@@ -437,9 +443,7 @@ class KeptSourcePageTests(FragmentTestCase):
             self.assertNotContains(self.client.get(self.url), "Embargoed analysis")
             with self.committed():
                 workflow.unpublish(Briefing.objects.get(pk=scheduled.pk), self.newsroom.editor)
-            traveller.move_to(start + datetime.timedelta(minutes=2, seconds=1))
-            caching.forget_public_state()
-            response = self.client.get(self.url)
+            response = self.page_at(traveller, start + datetime.timedelta(minutes=2, seconds=1))
         self.assertContains(response, "Transit deal")
         self.assertNotContains(response, "Embargoed analysis")
 
@@ -449,14 +453,10 @@ class KeptSourcePageTests(FragmentTestCase):
             for minutes, title in ((2, "Morning analysis"), (4, "Evening analysis")):
                 self.schedule(title, start + datetime.timedelta(minutes=minutes))
             self.assertNotContains(self.client.get(self.url), "analysis")
-            traveller.move_to(start + datetime.timedelta(minutes=2, seconds=1))
-            caching.forget_public_state()
-            response = self.client.get(self.url)
+            response = self.page_at(traveller, start + datetime.timedelta(minutes=2, seconds=1))
             self.assertContains(response, "Morning analysis")
             self.assertNotContains(response, "Evening analysis")
-            traveller.move_to(start + datetime.timedelta(minutes=4, seconds=1))
-            caching.forget_public_state()
-            response = self.client.get(self.url)
+            response = self.page_at(traveller, start + datetime.timedelta(minutes=4, seconds=1))
             self.assertContains(response, "Morning analysis")
             self.assertContains(response, "Evening analysis")
             with self.assertNumQueries(2):  # all scheduled publications reached: kept again (public state, stamps)
