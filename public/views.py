@@ -374,7 +374,7 @@ class SearchView(TemplateView):
         return {parameter: page.number} if page.number > 1 else {}
 
     def paginate(self, queryset, parameter):
-        paginator = Paginator(queryset, self.per_page)
+        paginator = search.ResultsPaginator(queryset, self.per_page)
         number = self.request.GET.get(parameter) or 1
         try:
             page = paginator.page(number)

@@ -27,12 +27,13 @@ from .base import BRIEFINGS, PASSAGES
 from .parsing import Query, parse
 from .plain import PlainBackend
 from .postgresql import PostgresBackend
-from .results import MARK_END, MARK_START, Results, ranked_limit
+from .results import MARK_END, MARK_START, Results, ResultsPaginator, ranked_limit
 from .sqlite import Fts5Backend, fts5_expression
 
 __all__ = [
-    "MARK_END", "MARK_START", "Results", "backend", "cited_in", "filter_briefings", "filter_passages",
-    "finish_snippets", "fts5_expression", "parse", "rank_briefings", "rank_passages", "searchable_passages",
+    "MARK_END", "MARK_START", "Results", "ResultsPaginator", "backend", "cited_in", "filter_briefings",
+    "filter_passages", "finish_snippets", "fts5_expression", "parse", "rank_briefings", "rank_passages",
+    "searchable_passages",
 ]
 
 # Backends hold no state: one instance of each serves every request.
@@ -63,16 +64,22 @@ def _rank(queryset, corpus, text):
     engine, query, limit = BACKENDS[backend()], Query.of(text), ranked_limit()
     matching = _filter(queryset, corpus, query)
     if not query.groups:
-        return Results(matching, matching, lambda: matching, limit)
+        return Results(matching, lambda: matching, lambda: matching, limit)
 
     def ranked(candidates):
         return engine.rank(candidates, corpus, query).order_by(*corpus.order)
 
+    def rank_every_match():
+        return ranked(matching)
+
     if engine.ranks_newest_by_key:
         return Results(
-            matching, ranked(matching), lambda keys: ranked(queryset.filter(pk__in=keys)), limit, corpus.recency
+            matching, rank_every_match, lambda keys: ranked(queryset.filter(pk__in=keys)), limit, corpus.recency,
+            rank_page=lambda: ranked(engine.newest_within(queryset, matching, corpus, limit)),
         )
-    return Results(matching, ranked(matching), lambda: ranked(engine.newest(queryset, matching, corpus, limit)), limit)
+    return Results(
+        matching, rank_every_match, lambda: ranked(engine.newest(queryset, matching, corpus, limit)), limit
+    )
 
 
 def filter_briefings(queryset, text):

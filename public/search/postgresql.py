@@ -7,7 +7,7 @@ passage search asks in every configuration the sources use ("russian",
 columns, and ``ts_headline`` runs for the shown rows only.
 """
 from django.db import connection
-from django.db.models import Expression, F, Func
+from django.db.models import BooleanField, Expression, F, Func
 
 from briefings.search_index import CONFIG_FUNCTION, VECTOR_COLUMN, search_config
 
@@ -38,6 +38,32 @@ class StoredVector(Expression):
     def as_sql(self, compiler, db_connection):
         table = compiler.quote_name_unless_alias(self.anchor.alias)
         return f"{table}.{db_connection.ops.quote_name(VECTOR_COLUMN)}", []
+
+
+class AmongKeys(Expression):
+    """``key = ANY(ARRAY(subquery))``: the row's key is one the subquery selects.
+
+    PostgreSQL reads the subquery once, before the statement, and looks the
+    rows up by key; unlike ``key IN (subquery)``, whose estimated rows can make
+    it read every row of the table to join them.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, key, keys):
+        super().__init__()
+        self.key, self.keys = key, keys
+
+    def get_source_expressions(self):
+        return [self.key, self.keys]
+
+    def set_source_expressions(self, expressions):
+        self.key, self.keys = expressions
+
+    def as_sql(self, compiler, db_connection):
+        key_sql, key_params = compiler.compile(self.key)
+        keys_sql, keys_params = compiler.compile(self.keys)
+        return f"{key_sql} = ANY({keys_sql})", (*key_params, *keys_params)
 
 
 def stored_vector(column):
@@ -110,8 +136,16 @@ def headline(field_name, query, corpus=None):
 class PostgresBackend(SearchBackend):
     # Given the subquery of the newest matches, the planner expects a few hundred rows and reads every published
     # briefing to join them; given their keys, it looks up those rows alone. A rare word too: estimated at a
-    # hundred passages or more, its eight were joined to every source. Reading the keys takes the count's place.
+    # hundred passages or more, its eight were joined to every source. Reading the keys takes the count's place;
+    # the search page reads them within its page's statement instead (``newest_within``, ``Results.read_page``).
     ranks_newest_by_key = True
+
+    def newest_within(self, queryset, matching, corpus, limit):
+        """The rows of ``queryset`` among the ``limit`` most recent of ``matching``, found within the same statement."""
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        newest = matching.prefetch_related(None).order_by(*corpus.recency).values("pk")[:limit]
+        return queryset.filter(AmongKeys(F("pk"), ArraySubquery(newest)))
 
     def filter(self, queryset, corpus, query):
         return queryset.alias(search_vector=stored_vector(corpus.anchor)).filter(

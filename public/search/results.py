@@ -5,7 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Subquery
+from django.core.paginator import Paginator
+from django.db.models import Count, Min, Q, QuerySet, Subquery, Window
 
 MARK_START, MARK_END = "\x02", "\x03"
 ELLIPSIS = "…"
@@ -34,13 +35,47 @@ class Results:
     them to look the rows up by key, below the limit too (every match then):
     for PostgreSQL, whose planner reads a list of keys better than the same
     subquery, and better than its guess at how often a rare word occurs.
+
+    Given ``rank_page`` as well, ``read_page`` (which ``ResultsPaginator``
+    calls) ranks the newest matches, counts them and reads one page of them
+    in a single statement: the keys are not read first. Only when exactly
+    ``limit`` are ranked does a second, short statement ask whether an older
+    match is left.
     """
 
     matching: QuerySet  # every match, in no particular order
-    every_match_ranked: QuerySet  # best first, with ``search_rank`` and ``search_snippet``
+    rank_every_match: Callable  # () -> every match, best first, with ``search_rank`` and ``search_snippet``
     rank_newest: Callable  # () -> the ``limit`` most recent matches ranked, as above; (keys) -> given ``recency``
     limit: int
     recency: tuple = ()  # newest first, when the newest matches are ranked by key
+    rank_page: Callable | None = None  # () -> the ``limit`` most recent matches ranked, in one statement
+    page_read: tuple = ()  # (bottom, top, rows) of the page ``read_page`` read
+
+    def read_page(self, bottom, top):
+        """Read the rows ``bottom`` to ``top`` and the count in one statement, when ``rank_page`` is given.
+
+        A page past the last one reads nothing; it is then counted as without ``rank_page``.
+        """
+        if self.rank_page is None or "found" in self.__dict__ or bottom >= self.limit:
+            return  # nothing to read, or already read; no page begins past the ranked matches
+        edge_column = self.recency[0].lstrip("-")  # the newest have the highest values
+        rows = list(
+            self.rank_page().annotate(search_found=Window(Count("pk")), search_edge=Window(Min(edge_column)))[
+                bottom:top
+            ]
+        )
+        if rows:
+            found = rows[0].search_found
+            if found == self.limit:
+                older = self.matching.prefetch_related(None).filter(**{f"{edge_column}__lt": rows[0].search_edge})
+                if older.order_by().exists():
+                    found += 1
+        elif bottom == 0:
+            found = 0
+        else:
+            return
+        self.__dict__["found"] = found  # what the ``found`` property would have counted
+        self.page_read = (bottom, top, rows)
 
     @functools.cached_property
     def newest_keys(self):
@@ -67,13 +102,38 @@ class Results:
         if self.recency and self.newest_keys:
             # By key even when every match is ranked: the planner then knows how few rows there are.
             return self.rank_newest(self.newest_keys[: self.limit])
-        return self.rank_newest() if self.more else self.every_match_ranked
+        return self.rank_newest() if self.more else self.rank_every_match()
 
     def __getitem__(self, index):
+        if not isinstance(index, int | slice):
+            # As a list would: a template's ``results.more`` tries ``results["more"]`` first.
+            raise TypeError(f"Results indices must be integers or slices, not {type(index).__name__}")
+        if self.page_read and isinstance(index, slice) and index.step is None:
+            bottom, top, rows = self.page_read
+            if index.start == bottom and index.stop is not None and bottom <= index.stop <= top:
+                return rows[: index.stop - bottom]
         return self.ranked[index]
 
     def __iter__(self):
         return iter(self.ranked)
+
+
+class ResultsPaginator(Paginator):
+    """A ``Paginator`` that has ``Results`` read the page asked for together with their count, where they can.
+
+    A plain ``Paginator`` counts first and then reads the page: for ``Results``
+    with ``rank_page`` that is one statement more than needed.
+    """
+
+    def page(self, number):
+        read_page = getattr(self.object_list, "read_page", None)
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            wanted = 0  # not a page number: the paginator says so
+        if read_page and wanted >= 1:
+            read_page((wanted - 1) * self.per_page, wanted * self.per_page)
+        return super().page(number)
 
 
 def newest_matches(matching, recency, limit):

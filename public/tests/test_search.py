@@ -1,6 +1,6 @@
 from unittest import skipUnless
 
-from django.core.paginator import EmptyPage, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -179,6 +179,43 @@ class SearchTestsMixin:
             self.assertEqual((results.count(), results.more), (3, False))
             self.assertEqual(len(list(results)), 3)
 
+    @override_settings(SEARCH_RANKED_LIMIT=2)
+    def test_the_search_pages_count_and_rank_the_newest_matches_alike(self):
+        """Read as the search page reads them, the ranked set, its count and "more" are those of ``Results``."""
+        paginator = search.ResultsPaginator(search.rank_briefings(public.briefings(), "corridor"), 1)
+        first = paginator.page(1)
+        self.assertEqual((paginator.count, paginator.object_list.more), (2, True))
+        self.assertEqual([b.published_revision.title for b in first.object_list], ["Week in review"])
+        paginator = search.ResultsPaginator(search.rank_briefings(public.briefings(), "corridor"), 1)
+        self.assertEqual([b.published_revision.title for b in paginator.page(2).object_list], ["Energy notes"])
+        self.assertTrue(first.has_next())
+        with self.assertRaises(EmptyPage):
+            search.ResultsPaginator(search.rank_briefings(public.briefings(), "corridor"), 1).page(3)
+
+    def test_the_search_pages_count_is_exact_at_the_limit(self):
+        """When exactly as many match as are ranked, the page says how many, not "more than"."""
+        for limit, expected in ((3, (3, False)), (4, (3, False))):
+            with self.subTest(limit=limit), override_settings(SEARCH_RANKED_LIMIT=limit):
+                paginator = search.ResultsPaginator(search.rank_briefings(public.briefings(), "corridor"), 2)
+                page = paginator.page(2)
+                self.assertEqual((paginator.count, paginator.object_list.more), expected)
+                self.assertEqual([b.published_revision.title for b in page.object_list], ["Energy notes"])
+
+    def test_the_search_pages_find_nothing_without_error(self):
+        paginator = search.ResultsPaginator(search.rank_passages("zeppelin"), 20)
+        self.assertEqual((list(paginator.page(1).object_list), paginator.count), ([], 0))
+        for number, refusal in ((2, EmptyPage), ("last-but-one", PageNotAnInteger), (None, PageNotAnInteger)):
+            with self.subTest(number=number), self.assertRaises(refusal):
+                search.ResultsPaginator(search.rank_passages("zeppelin"), 20).page(number)
+
+    def test_a_page_past_the_last_is_counted_and_refused(self):
+        for number in (3, 9, 10**30):
+            with self.subTest(page=number):
+                paginator = search.ResultsPaginator(search.rank_passages("corridor"), 1)
+                with self.assertRaises(EmptyPage):
+                    paginator.page(number)
+                self.assertEqual(paginator.count, 2)
+
     def test_a_later_page_shows_snippets_too(self):
         """Snippets are cut for the rows of the page being read, whichever page it is."""
         paginator = Paginator(search.rank_passages("corridor"), 1)
@@ -194,6 +231,19 @@ class DatabaseSearchTests(SearchTestsMixin, PublicSiteTestCase):
     def test_backend_matches_the_database(self):
         expected = {"postgresql": "postgresql", "sqlite": "fts5"}[connection.vendor]
         self.assertEqual(search.backend(), expected)
+
+    @skipUnless(connection.vendor == "postgresql", "PostgreSQL ranks the newest matches by key within the statement")
+    def test_a_search_page_is_read_with_its_count_in_one_statement(self):
+        """Below the limit, one statement; at it, a second one asks whether an older match is left."""
+        for limit, statements, count in ((1000, 1, 3), (3, 2, 3), (2, 2, 2)):
+            with self.subTest(limit=limit), override_settings(SEARCH_RANKED_LIMIT=limit):
+                briefings = public.briefings(prefetch=False)
+                paginator = search.ResultsPaginator(search.rank_briefings(briefings, "corridor"), 20)
+                with CaptureQueriesContext(connection) as statements_run:
+                    rows = list(paginator.page(1).object_list)
+                    shown_count, more = paginator.count, paginator.object_list.more
+                self.assertEqual(len(statements_run), statements, [q["sql"] for q in statements_run])
+                self.assertEqual((len(rows), shown_count, more), (count, count, limit == 2))
 
 
 @override_settings(SEARCH_BACKEND="plain")
