@@ -19,47 +19,67 @@ from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
-# Per cache name, shared by the threads of one process like LocMemCache's own stores.
-_sizes = {}
+class _Ledger:
+    """The pickled size of each entry of one process-memory cache, and their sum, kept as entries come and go."""
+
+    def __init__(self):
+        self.sizes = {}
+        self.total = 0
+
+    def record(self, key, size):
+        self.forget(key)
+        self.sizes[key] = size
+        self.total += size
+
+    def forget(self, key):
+        self.total -= self.sizes.pop(key, 0)
+
+    def clear(self):
+        self.sizes.clear()
+        self.total = 0
+
+
+# Per cache name, shared by the threads of one process like LocMemCache's own stores (and guarded by its lock).
+_ledgers = {}
 
 
 class ByteBudgetLocMemCache(LocMemCache):
-    """LocMemCache holding at most ``OPTIONS["MAX_BYTES"]`` bytes of pickled values (least recently used go first)."""
+    """LocMemCache holding at most ``OPTIONS["MAX_BYTES"]`` bytes of pickled values (least recently used go first).
+
+    The bytes in use are a running total: a store of a hundred thousand entries adds one up in constant time.
+    """
 
     def __init__(self, name, params):
         super().__init__(name, params)
         self._max_bytes = int(params.get("OPTIONS", {}).get("MAX_BYTES", 64 * 1024 * 1024))
-        self._sizes = _sizes.setdefault(name, {})
+        self._ledger = _ledgers.setdefault(name, _Ledger())
 
     @property
     def bytes_used(self):
         with self._lock:
-            return sum(self._sizes.values())
+            return self._ledger.total
 
     def _set(self, key, value, timeout=DEFAULT_TIMEOUT):
         size = len(value)
         self._delete(key)
         if size > self._max_bytes:
             return  # a value larger than the whole budget would only push everything else out
-        used = sum(self._sizes.values())
-        while self._cache and used + size > self._max_bytes:
-            oldest = next(reversed(self._cache))
-            used -= self._sizes.get(oldest, 0)
-            self._delete(oldest)
+        while self._cache and self._ledger.total + size > self._max_bytes:
+            self._delete(next(reversed(self._cache)))
         super()._set(key, value, timeout)
-        self._sizes[key] = size
+        self._ledger.record(key, size)
 
     def _cull(self):
         if self._cull_frequency == 0:
             self._cache.clear()
             self._expire_info.clear()
-            self._sizes.clear()
+            self._ledger.clear()
             return
         for _ in range(len(self._cache) // self._cull_frequency):
             self._delete(next(reversed(self._cache)))
 
     def _delete(self, key):
-        self._sizes.pop(key, None)
+        self._ledger.forget(key)
         return super()._delete(key)
 
     def incr(self, key, delta=1, version=None):
@@ -67,14 +87,14 @@ class ByteBudgetLocMemCache(LocMemCache):
         with self._lock:
             stored = self.make_and_validate_key(key, version=version)
             if stored in self._cache:
-                self._sizes[stored] = len(self._cache[stored])
+                self._ledger.record(stored, len(self._cache[stored]))
         return value
 
     def clear(self):
         with self._lock:
             self._cache.clear()
             self._expire_info.clear()
-            self._sizes.clear()
+            self._ledger.clear()
 
 
 class CacheUnavailable(ConnectionError):

@@ -67,6 +67,36 @@ class ByteBudgetTests(PublicSiteTestCase):
         self.assertEqual((cache.get("small"), cache.get("huge")), ("x" * 100, None))
 
 
+    @override_settings(CACHES=local_cache(5_000))
+    def test_the_bytes_in_use_follow_every_write_removal_and_eviction(self):
+        """The running total always equals what the entries hold, so the budget is neither over- nor under-spent."""
+        store = caches["default"]
+        store.clear()
+
+        def held():
+            return sum(len(value) for value in store._cache.values())
+
+        steps = [
+            lambda: cache.set("a", "x" * 1_000),
+            lambda: cache.set("b", "y" * 2_000),
+            lambda: cache.set("a", "z" * 500),  # overwritten with a smaller value
+            lambda: cache.add("a", "ignored"),  # already there: nothing changes
+            lambda: cache.set("count", 1),
+            lambda: cache.incr("count", 10**40),  # a longer pickle
+            lambda: cache.delete("b"),
+            lambda: cache.set_many({f"page-{n}": "p" * 900 for n in range(8)}),  # evicts the oldest
+            lambda: cache.set("expired", "e" * 100, timeout=0),  # gone at once
+            lambda: cache.get("expired"),
+        ]
+        for number, step in enumerate(steps):
+            step()
+            with self.subTest(step=number):
+                self.assertEqual(store.bytes_used, held())
+                self.assertLessEqual(store.bytes_used, 5_000)
+        store.clear()
+        self.assertEqual(store.bytes_used, 0)
+
+
 class RedisFaultTests(PublicSiteTestCase):
     @classmethod
     def setUpTestData(cls):
