@@ -63,7 +63,7 @@ from django.utils.safestring import mark_safe
 
 from briefings.models import Briefing
 
-from . import caching, citations, metadata, queries
+from . import caching, citations, metadata, queries, search
 from .templatetags.public_site import site_url, snippet
 
 logger = logging.getLogger(__name__)
@@ -358,6 +358,22 @@ def list_count(request, count):
     query.pop("page", None)
     key = make_key("list-count", state, (), state.version, request.path, query.urlencode())
     return kept(key, count)
+
+
+def passages_cited_in(request, passages):
+    """``search.cited_in`` for a page of search results, who cites the passages read once per public version.
+
+    Which published briefings quote a passage, and their titles and addresses, change only with what is
+    published, corrected, retracted or edited after publication, and with a scheduled publication reached: each
+    moves the public version. Another search showing the same passages then reads nothing for them.
+    """
+    state = state_of(request)
+
+    def read(passage_ids, now):
+        key = make_key("cited-in", state, (), state.version, tuple(passage_ids))
+        return kept(key, lambda: search.citing_briefings(passage_ids, now))
+
+    return search.cited_in(passages, read=read)
 
 
 def popular_tags(request, limit):

@@ -353,7 +353,7 @@ class SearchView(TemplateView):
         passages = self.paginate(search.rank_passages(query), "passages_page")
         search.finish_snippets(briefings.object_list, query)
         search.finish_snippets(passages.object_list, query)
-        search.cited_in(passages.object_list)
+        fragments.passages_cited_in(self.request, passages.object_list)
         context.update(
             briefings=briefings,
             entries=fragments.briefing_entries(

@@ -31,9 +31,9 @@ from .results import MARK_END, MARK_START, Results, ResultsPaginator, ranked_lim
 from .sqlite import Fts5Backend, fts5_expression
 
 __all__ = [
-    "MARK_END", "MARK_START", "Results", "ResultsPaginator", "backend", "cited_in", "filter_briefings",
-    "filter_passages", "finish_snippets", "fts5_expression", "parse", "rank_briefings", "rank_passages",
-    "searchable_passages",
+    "MARK_END", "MARK_START", "Results", "ResultsPaginator", "backend", "cited_in", "citing_briefings",
+    "filter_briefings", "filter_passages", "finish_snippets", "fts5_expression", "parse", "rank_briefings",
+    "rank_passages", "searchable_passages",
 ]
 
 # Backends hold no state: one instance of each serves every request.
@@ -112,24 +112,29 @@ def rank_passages(text, queryset=None):
     return _rank(queryset, PASSAGES, text)
 
 
-def cited_in(passages, now=None):
-    """Give each shown passage ``cited_in``: the published briefings quoting it, as (address, title), newest first.
-
-    One query for the whole page of results.
-    """
-    passages = list(passages)
+def citing_briefings(passage_ids, now=None):
+    """``[(passage id, address, title)]``: the published briefings quoting each passage, newest first; one query."""
     # From the published briefings through their revisions' citations of the shown passages (the passage index
     # first, then one row each): an IN over every published briefing would list them all first on SQLite.
     rows = (
         Briefing.objects.published(now)
-        .filter(published_revision__citations__passage__in=[passage.pk for passage in passages])
+        .filter(published_revision__citations__passage__in=passage_ids)
         .order_by("published_revision__citations__passage_id", "-published_at", "pk")
         .values_list("published_revision__citations__passage_id", "slug", "published_revision__title")
-    ) if passages else []
-    cited = {}
+    ) if passage_ids else []
     detail_url = queries.briefing_url_maker()
-    for passage_id, slug, title in rows:
-        entry = (detail_url(slug), title)
+    return [(passage_id, detail_url(slug), title) for passage_id, slug, title in rows]
+
+
+def cited_in(passages, now=None, read=citing_briefings):
+    """Give each shown passage ``cited_in``: the published briefings quoting it, as (address, title), newest first.
+
+    ``read`` reads them for a list of passage ids (``citing_briefings``: one query for the whole page).
+    """
+    passages = list(passages)
+    cited = {}
+    for passage_id, address, title in read(sorted(passage.pk for passage in passages), now) if passages else []:
+        entry = (address, title)
         if entry not in cited.setdefault(passage_id, []):
             cited[passage_id].append(entry)
     for passage in passages:

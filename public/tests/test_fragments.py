@@ -5,6 +5,7 @@ parts and what they show must change as soon as the public state is read again. 
 (``captureOnCommitCallbacks``), as in production: a thread's uncommitted changes turn keeping off.
 """
 import datetime
+import re
 from contextlib import contextmanager
 from unittest import mock, skipUnless
 
@@ -20,7 +21,7 @@ from django.utils.http import http_date
 from briefings import workflow
 from briefings.models import AuthorProfile, Briefing, PublicChange, Tag
 from briefings.tests.factories import Newsroom, make_source, passage
-from public import caching, feeds, fragments
+from public import caching, feeds, fragments, search
 from sources.importer import import_sources
 from sources.models import Source
 from sources.tests.factories import TemporaryFolder
@@ -469,6 +470,52 @@ class KeptSourcePageTests(FragmentTestCase):
         self.assertContains(response, "cite-banner")
         self.assertContains(response, "<mark", count=1)
         self.assertNotContains(self.client.get(self.url), "cite-banner")
+
+
+class KeptCitedInTests(FragmentTestCase):
+    """Who cites a passage found by a search is read once per public version, and follows every change to it."""
+
+    def cited_in(self, words):
+        """The "Cited in" titles under each passage a search for ``words`` finds, as the reader sees them."""
+        html = self.client.get("/search/", {"q": words}).content.decode()
+        return re.findall(r'<div class="cited-by">.*?</div>', html)
+
+    def test_another_search_showing_the_same_passage_reads_nobody_citing_it(self):
+        with mock.patch.object(search, "citing_briefings", wraps=search.citing_briefings) as reads:
+            first = self.cited_in("transit")
+            second = self.cited_in("agreement")
+        self.assertEqual(first, second)
+        self.assertIn("Transit deal", first[0])
+        self.assertEqual(reads.call_count, 1)
+
+    def test_a_new_publication_citing_the_passage(self):
+        self.cited_in("agreement")
+        with self.committed():
+            self.newsroom.published([(passage(self.source, 1), QUOTE)], title="Transit deal, second look")
+        (cited,) = self.cited_in("agreement")
+        self.assertIn("Transit deal, second look", cited)
+
+    def test_a_new_title_of_a_citing_briefing(self):
+        self.cited_in("agreement")
+        with self.committed():
+            self.newsroom.republished(
+                Briefing.objects.get(pk=self.briefing.pk), title="Transit deal, revisited", minor=True
+            )
+        (cited,) = self.cited_in("agreement")
+        self.assertIn("Transit deal, revisited", cited)
+
+    def test_a_scheduled_publication_citing_the_passage_shows_when_its_time_comes(self):
+        start = timezone.now() + datetime.timedelta(minutes=1)
+        with time_machine.travel(start, tick=False) as traveller:
+            with self.committed():
+                self.newsroom.published(
+                    [(passage(self.source, 1), QUOTE)], title="Embargoed analysis",
+                    at=start + datetime.timedelta(minutes=2),
+                )
+            self.assertNotIn("Embargoed analysis", "".join(self.cited_in("agreement")))
+            traveller.move_to(start + datetime.timedelta(minutes=2, seconds=1))
+            caching.forget_public_state()
+            self.assertIn("Embargoed analysis", "".join(self.cited_in("agreement")))
 
 
 class KeptFeedTests(FragmentTestCase):
