@@ -37,6 +37,7 @@ import socket
 import subprocess
 import sys
 import time
+import timeit
 import urllib.request
 from pathlib import Path
 
@@ -77,9 +78,22 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def cpu_probe():
+    """Milliseconds one core takes for a fixed pure-Python loop, best of five.
+
+    On a shared machine the cores themselves slow down at times while the load
+    average stays the same; a run whose probe is slower than another's ran on a
+    slower machine, whatever the code.
+    """
+    return min(timeit.repeat("sum(i * i for i in range(100_000))", number=1, repeat=5)) * 1000
+
+
 def machine():
     load = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)"
+    return (
+        f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min), "
+        f"a fixed Python loop {cpu_probe():.1f} ms"
+    )
 
 
 def free_port():
